@@ -1,0 +1,144 @@
+"""The project's websocket: pushes every generation card change to the people on it."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.http import AsyncHttpConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from generations import realtime, services
+from projects.models import Project
+
+# Close code for "not yours" (anonymous, stranger, or no such project: all look the same).
+# A 4xxx code tells the htmx ws extension not to reconnect; a refused handshake would not.
+REFUSED = 4403
+MAX_IDS = 1000
+
+
+@database_sync_to_async
+def _may_view(user, project_id: int) -> bool:
+    return Project.objects.for_user(user).filter(pk=project_id).exists()
+
+
+def _ids(values: object) -> list[int]:
+    if not isinstance(values, list):
+        return []
+    return [int(value) for value in values[:MAX_IDS] if str(value).isdigit()]
+
+
+class ProjectConsumer(AsyncJsonWebsocketConsumer):
+    """One socket per open project page, in the group `project.<id>`.
+
+    Membership (owner or member) is checked before joining the group. The page says
+    which cards it shows (`sync` on (re)connect, `watch` when it loads more); pushes for
+    cards it does not show are dropped here rather than sent and ignored there.
+    """
+
+    async def connect(self) -> None:
+        self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
+        self.watched: set[int] | None = None  # None: no sync yet, forward every update
+        self.live = False
+        user = self.scope.get("user")
+        await self.accept()
+        if not (user and user.is_authenticated and await _may_view(user, self.project_id)):
+            await self.close(code=REFUSED)
+            return
+        self.group = realtime.group_name(self.project_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        if not hasattr(self, "group") or not isinstance(content, dict):
+            return
+        ids = _ids(content.get("ids"))
+        if content.get("type") == "sync":
+            self.watched = set(ids)
+            self.live = bool(content.get("live"))
+            newest = content.get("newest")
+            html, new_ids = await database_sync_to_async(realtime.sync_html)(
+                self.project_id,
+                ids,
+                newest=newest if isinstance(newest, int) else 0,
+                live=self.live,
+            )
+            self.watched.update(new_ids)
+            if html:
+                await self.send(text_data=html)
+        elif content.get("type") == "watch" and self.watched is not None:
+            self.watched.update(ids)
+
+    async def generation_changed(self, event: dict) -> None:
+        pk, html = event["generation_id"], event.get("html")
+        if html is None:  # a sender that did not render the card: render it here
+            cards = await database_sync_to_async(realtime.render_cards)(self.project_id, [pk])
+            html = cards.get(pk)
+        if html is None:
+            return
+        if self.watched is None or pk in self.watched:
+            await self.send(text_data=html)
+        elif event.get("new") and self.live:
+            self.watched.add(pk)
+            await self.send(text_data=realtime.as_new(html))
+
+
+class CallbackConsumer(AsyncHttpConsumer):
+    """Provider callbacks, answered without Django's request cycle.
+
+    A callback needs none of the middleware (no session, no CSRF: it carries a
+    signature), so the ASGI router sends /callbacks/ here first. The work is the same
+    service the Django view calls, run in one long-lived thread: its database connection
+    stays open, which is most of what makes this path several times cheaper.
+    """
+
+    MAX_BODY = 1024 * 1024  # a task's JSON is a few KB; anything near this is not one
+
+    async def http_request(self, message: dict) -> None:
+        if "body" in message:
+            self.body.append(message["body"])
+            if sum(len(part) for part in self.body) > self.MAX_BODY:
+                await self._answer(413, {"error": "Callback body too large."})
+                raise StopConsumer
+        if not message.get("more_body"):
+            try:
+                await self.handle(b"".join(self.body))
+            finally:
+                await self.disconnect()
+            raise StopConsumer
+
+    async def handle(self, body: bytes) -> None:
+        if self.scope["method"] != "POST":
+            await self._answer(405, {"error": "Callbacks are POSTed."}, allow=True)
+            return
+        route = self.scope["url_route"]["kwargs"]
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in self.scope["headers"]
+        }
+        started = time.perf_counter()
+        status, answer = await _receive_callback(
+            kind=route["kind"], token=route["token"], method="POST", headers=headers, body=body
+        )
+        timing = f"ingest;dur={(time.perf_counter() - started) * 1000:.2f}"
+        await self._answer(status, answer, timing=timing)
+
+    async def _answer(
+        self, status: int, answer: dict, *, allow: bool = False, timing: str = ""
+    ) -> None:
+        headers = [(b"Content-Type", b"application/json")]
+        if allow:
+            headers.append((b"Allow", b"POST"))
+        if timing:
+            headers.append((b"Server-Timing", timing.encode()))
+        await self.send_response(status, json.dumps(answer).encode(), headers=headers)
+
+
+# One shared worker thread, not one per request, and no connection closing around each
+# call (database_sync_to_async would close it): the SQLite connection is reused.
+_receive_callback = sync_to_async(services.receive_callback, thread_sensitive=True)

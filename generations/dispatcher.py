@@ -1,0 +1,336 @@
+"""The dispatcher: drives every generation forward (DESIGN §4).
+
+Submits queued generations within each connection's concurrency limit, polls due ones,
+downloads finished ones and takes over work whose lease expired. All of its state is in
+the database (`next_action_at` and a lease per generation), so any number of
+dispatchers can run: inside the web process (the ASGI lifespan starts `run`) or as
+`manage.py dispatcher` processes. Every step is idempotent, so a killed process loses
+nothing: its leases expire and another dispatcher carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+import httpx
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from generations import downloads, services
+from generations.models import TERMINAL_STATES, Generation, State
+from generations.wakeup import listen
+from providers import capabilities, http
+from providers.base import ProviderError
+from providers.models import ProviderConnection
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_STATES = [state for state in State if state not in TERMINAL_STATES]
+# A stalled generation is still followed, only less often (DESIGN §3).
+STALLED_POLL_FACTOR = 4
+# Vidu keeps off-peak tasks queued for up to 48 h before cancelling them (vidu-api.md §3).
+OFF_PEAK_SECONDS = 48 * 3600
+
+
+def claim_due(owner: str, *, limit: int) -> list[int]:
+    """Lease up to `limit` generations with work due now; returns their ids.
+
+    PostgreSQL: SKIP LOCKED lets several dispatchers claim side by side. SQLite: the
+    IMMEDIATE transaction serialises claims, which is all one file needs.
+    """
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.GENERATIONS_LEASE_SECONDS)
+    with transaction.atomic():
+        due = Generation.objects.due(now).order_by("next_action_at")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:limit])
+        if ids:
+            Generation.objects.filter(id__in=ids).update(
+                lease_owner=owner, lease_expires_at=lease, poke=False
+            )
+    return ids
+
+
+def release(generation_id: int, owner: str, *, next_in: timedelta | None) -> None:
+    """Give the lease back, saying when to look again (None: nothing more to do).
+
+    A callback that arrived while we held the lease (`poke`) makes it "now".
+    """
+    now = timezone.now()
+    planned = (now + next_in) if next_in is not None else None
+    Generation.objects.filter(pk=generation_id, lease_owner=owner).update(
+        lease_owner="",
+        lease_expires_at=None,
+        next_action_at=Case(
+            When(poke=True, state__in=ACTIVE_STATES, then=Value(now)), default=Value(planned)
+        ),
+        poke=False,
+    )
+
+
+class Dispatcher:
+    def __init__(self, *, client: httpx.AsyncClient | None = None) -> None:
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.client = client
+        self.wake = asyncio.Event()
+
+    async def run_forever(self) -> None:
+        listener = asyncio.create_task(listen(self.wake))
+        own_client = self.client is None
+        self.client = self.client or http.make_client()
+        try:
+            while True:
+                # Cleared before the claim, so a wake-up that comes during it still counts.
+                self.wake.clear()
+                worked = await self.tick()
+                if not worked:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), settings.GENERATIONS_TICK_SECONDS)
+        finally:
+            listener.cancel()
+            if own_client:
+                await self.client.aclose()
+
+    async def tick(self) -> int:
+        """Claim what is due and work on it concurrently; returns how many were claimed."""
+        ids = await sync_to_async(claim_due)(self.owner, limit=settings.GENERATIONS_BATCH)
+        if ids:
+            await asyncio.gather(*(self.step(pk) for pk in ids))
+        return len(ids)
+
+    async def step(self, generation_id: int) -> None:
+        next_in: timedelta | None = None
+        try:
+            next_in = await self._step(generation_id)
+        except Exception:
+            logger.exception("Generation %s: dispatcher step failed; retrying soon", generation_id)
+            next_in = timedelta(seconds=10)
+        finally:
+            await sync_to_async(release)(generation_id, self.owner, next_in=next_in)
+
+    async def _step(self, generation_id: int) -> timedelta | None:
+        generation = await sync_to_async(_load)(generation_id)
+        if generation is None or generation.is_terminal:
+            return None
+        state = State(generation.state)
+        if state == State.QUEUED:
+            return await self.submit(generation)
+        if state in (State.SUBMITTING, State.SUBMISSION_UNKNOWN):
+            # SUBMITTING with an expired lease: a dispatcher died mid-create, so the
+            # task may exist. Never send it again blindly: look it up instead.
+            return await self.reconcile(generation)
+        if state == State.DOWNLOADING:
+            return await downloads.download_outputs(generation, client=self.client)
+        return await self.poll(generation)
+
+    async def submit(self, generation: Generation) -> timedelta | None:
+        if not await sync_to_async(_take_slot)(generation):
+            return timedelta(seconds=settings.GENERATIONS_SLOT_WAIT_SECONDS)
+        dialect = generation.connection.dialect(self.client)
+        request = await sync_to_async(services.provider_request)(
+            generation, callback_url=generation.callback_url or None
+        )
+        try:
+            status = await dialect.submit(request)
+        except ProviderError as error:
+            return await sync_to_async(_submit_failed)(generation, error)
+        await sync_to_async(_submitted)(generation, status)
+        return await sync_to_async(services.poll_delay)(generation, first=True)
+
+    async def reconcile(self, generation: Generation) -> timedelta | None:
+        dialect = generation.connection.dialect(self.client)
+        try:
+            status = await dialect.find_task(str(generation.payload))
+        except ProviderError as error:
+            if error.permanent:
+                message = (
+                    "The provider did not confirm this generation and cannot be asked about it "
+                    f"({error.message}). Check your provider account before generating again."
+                )
+                await sync_to_async(services.fail)(
+                    generation.pk, message=message, code="SubmissionUnknown"
+                )
+                return None
+            return timedelta(seconds=error.retry_after or 15)
+        if status is None:
+            return await sync_to_async(_not_found_after_submit)(generation)
+        await sync_to_async(_submitted)(generation, status)
+        return await sync_to_async(services.poll_delay)(generation, first=False)
+
+    async def poll(self, generation: Generation) -> timedelta | None:
+        dialect = generation.connection.dialect(self.client)
+        try:
+            status = await dialect.fetch(generation.provider_task_id)
+        except ProviderError as error:
+            if error.permanent:
+                await sync_to_async(services.fail)(
+                    generation.pk, message=error.message, code=error.code
+                )
+                return None
+            updated, delay = generation, timedelta(seconds=error.retry_after or 15)
+        else:
+            updated = await sync_to_async(services.apply_update)(generation.pk, status)
+            await sync_to_async(_count_poll)(updated)
+            if updated.state == State.DOWNLOADING:
+                return timedelta(0)
+            if updated.is_terminal:
+                return None
+            delay = await sync_to_async(services.poll_delay)(updated, first=False)
+        if await sync_to_async(_check_stalled)(updated):
+            delay *= STALLED_POLL_FACTOR
+        return delay
+
+
+def _load(generation_id: int) -> Generation | None:
+    close_old_connections()
+    return Generation.objects.select_related("connection").filter(pk=generation_id).first()
+
+
+def _take_slot(generation: Generation) -> bool:
+    """Mark SUBMITTING if the connection has a free slot (its concurrency limit)."""
+    with transaction.atomic():
+        # Dispatchers on PostgreSQL take slots one at a time per connection, or two could
+        # both count a free slot; SQLite's IMMEDIATE transaction already serialises this.
+        ProviderConnection.objects.select_for_update().filter(pk=generation.connection_id).first()
+        busy = Generation.objects.in_flight_for(generation.connection_id).exclude(pk=generation.pk)
+        if busy.count() >= generation.connection.concurrency_limit:
+            return False
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state != State.QUEUED:
+            return False
+        services.record_state(
+            locked,
+            State.SUBMITTING,
+            attempts=locked.attempts + 1,
+            callback_url=services.callback_url_for(locked) or "",
+        )
+        generation.callback_url = locked.callback_url
+        generation.attempts = locked.attempts
+    return True
+
+
+def _submitted(generation: Generation, status) -> None:
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        services.record_state(
+            locked,
+            State.SUBMITTED,
+            detail=f"task {status.task_id}",
+            provider_task_id=status.task_id,
+            submitted_at=timezone.now(),
+        )
+    services.apply_update(generation.pk, status, source="submit")
+
+
+def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | None:
+    if error.submission_unknown:
+        with transaction.atomic():
+            locked = Generation.objects.select_for_update().get(pk=generation.pk)
+            services.record_state(locked, State.SUBMISSION_UNKNOWN, detail=error.message)
+        return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
+    if error.permanent or generation.attempts >= settings.GENERATIONS_SUBMIT_ATTEMPTS:
+        message = error.message[:1].upper() + error.message[1:]
+        if not error.permanent:
+            message = f"{message} (tried {generation.attempts} times). Try again later."
+        services.fail(generation.pk, message=message, code=error.code or "SubmitFailed")
+        return None
+    # The provider said no before creating anything (busy, or never reached): it is
+    # safe to queue the same request again. The only move back down the states.
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        services.record_state(locked, State.QUEUED, detail=f"will retry: {error.message}")
+    delay = error.retry_after or min(60, 5 * 2 ** (generation.attempts - 1))
+    return timedelta(seconds=delay)
+
+
+def _not_found_after_submit(generation: Generation) -> timedelta | None:
+    """The provider has no task with our payload id.
+
+    A create still in flight may yet appear, so wait a grace period. After that the
+    provider's own list says the task was never made: sending it again is no longer
+    blind, so it goes back to the queue (bounded by the submit attempts).
+    """
+    last_change = generation.history.order_by("-at").values_list("at", flat=True).first()
+    age = timezone.now() - (last_change or generation.updated_at)
+    if age < timedelta(seconds=settings.GENERATIONS_RECONCILE_GRACE_SECONDS):
+        return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
+    if generation.attempts >= settings.GENERATIONS_SUBMIT_ATTEMPTS:
+        services.fail(
+            generation.pk,
+            code="SubmissionLost",
+            message="The provider never started this generation after several tries.",
+        )
+        return None
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        services.record_state(
+            locked, State.QUEUED, detail="the provider has no such task; sending it again"
+        )
+    return timedelta(0)
+
+
+def stall_after(generation: Generation) -> timedelta:
+    """How long after submission a generation without a result shows as stalled.
+
+    GENERATIONS_STALL_SECONDS when set, else ten times the model's expected time (at
+    least half an hour); never less than 48 h for off-peak tasks, which Vidu may keep
+    queued that long.
+    """
+    seconds = settings.GENERATIONS_STALL_SECONDS
+    if not seconds:
+        spec = capabilities.get_spec(generation.endpoint, generation.model)
+        seconds = max(10 * spec.expected_seconds, 1800)
+    if generation.params.get("off_peak"):
+        seconds = max(seconds, OFF_PEAK_SECONDS)
+    return timedelta(seconds=seconds)
+
+
+def _check_stalled(generation: Generation) -> bool:
+    """Mark a generation stalled once past its deadline (once); True while it is."""
+    if generation.stalled:
+        return True
+    started = generation.submitted_at or generation.created_at
+    waited = timezone.now() - started
+    if waited < stall_after(generation):
+        return False
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.is_terminal or locked.state == State.DOWNLOADING:
+            return False
+        if not locked.stalled:
+            services.record_state(
+                locked,
+                State(locked.state),
+                detail=f"stalled: no result {_duration(waited)} after submitting; "
+                "still checking, less often",
+                stalled=True,
+            )
+    return True
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
+
+
+def _count_poll(generation: Generation) -> None:
+    Generation.objects.filter(pk=generation.pk).update(polls=generation.polls + 1)
+
+
+async def run() -> None:
+    """Entry point for STUDIO_BACKGROUND_TASKS and `manage.py dispatcher`."""
+    await Dispatcher().run_forever()

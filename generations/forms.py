@@ -1,0 +1,215 @@
+"""The composer and the history filters.
+
+The composer's selects offer only what the chosen model accepts, but they do not judge
+what comes back: providers.validation does, with messages that name the limit, so a
+stale page or a hand-made request is refused in the same words as everywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from generations.models import Mode, State
+from providers import capabilities
+from providers.capabilities import ModelSpec
+from providers.models import ProviderConnection
+
+MAX_VARIATIONS = 4
+
+
+class OptionField(forms.ChoiceField):
+    """A select of the model's valid values; the capability tables judge the value sent."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+class OptionsField(forms.MultipleChoiceField):
+    """Several ids whose meaning (and scope) the composer checks against the project."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files; library.imaging checks each one."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
+
+
+def specs_for(mode: Mode) -> list[ModelSpec]:
+    """The models a mode offers: text to image is reference2image with no image."""
+    specs = capabilities.models_for(mode.endpoint)
+    if mode == Mode.TEXT_TO_IMAGE:
+        return [spec for spec in specs if spec.image_count[0] == 0]
+    return specs
+
+
+def spec_for(mode: Mode, model: str | None) -> ModelSpec:
+    """The chosen model's spec, or the mode's first model when it offers no such model."""
+    specs = specs_for(mode)
+    return next((spec for spec in specs if spec.model == model), specs[0])
+
+
+def as_mode(value: Any) -> Mode:
+    try:
+        return Mode(value)
+    except ValueError:
+        return Mode.TEXT_TO_IMAGE
+
+
+class ComposerForm(forms.Form):
+    mode = forms.ChoiceField(label="Mode", choices=Mode.choices)
+    model = OptionField(label="Model")
+    connection = forms.ModelChoiceField(
+        label="Provider",
+        queryset=ProviderConnection.objects.none(),
+        empty_label=None,
+        required=False,
+    )
+    prompt = forms.CharField(
+        label="Prompt",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "placeholder": "Describe the shot. Type @ to mention a subject, e.g. @Mia",
+                "autocomplete": "off",
+                "spellcheck": "true",
+            }
+        ),
+    )
+    aspect_ratio = OptionField(label="Aspect ratio", required=False)
+    resolution = OptionField(label="Resolution", required=False)
+    duration = OptionField(label="Duration", required=False)
+    seed = forms.IntegerField(
+        label="Seed",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="Blank or 0 for a random seed.",
+        widget=forms.NumberInput(attrs={"placeholder": "Random"}),
+    )
+    audio = forms.BooleanField(label="Audio", required=False)
+    audio_type = OptionField(label="Audio type", required=False)
+    movement_amplitude = OptionField(label="Movement", required=False)
+    off_peak = forms.BooleanField(label="Off-peak", required=False)
+    variations = forms.IntegerField(
+        label="Variations", min_value=1, max_value=MAX_VARIATIONS, initial=1
+    )
+    images = MultipleFileField(label="Reference images", required=False)
+    picked = OptionsField(label="Stills from this project", required=False)
+    start_upload = forms.FileField(label="Start frame", required=False)
+    start_output = OptionField(label="Start frame from this project", required=False)
+    end_upload = forms.FileField(label="End frame", required=False)
+    end_output = OptionField(label="End frame from this project", required=False)
+    # The model the options were last rendered for: a new model resets them to its defaults.
+    options_for = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, connections: list[ProviderConnection], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections = connections
+        self.fields["connection"].queryset = ProviderConnection.objects.filter(
+            pk__in=[c.pk for c in connections]
+        )
+        if len(connections) == 1:
+            self.fields["connection"].widget = forms.HiddenInput()
+        if connections and not self._raw("connection"):
+            self.initial["connection"] = connections[0].pk
+        self.mode = as_mode(self._raw("mode"))
+        self.spec = spec_for(self.mode, self._raw("model"))
+        self.fields["model"].choices = [(s.model, s.model) for s in specs_for(self.mode)]
+        self._offer_options(self.spec)
+
+    def clean_connection(self) -> ProviderConnection:
+        # The first active connection unless another is chosen (the select shows only
+        # when there are several).
+        chosen = self.cleaned_data.get("connection")
+        if chosen is None and not self.connections:
+            raise forms.ValidationError("No provider is active; ask the studio's owner.")
+        return chosen or self.connections[0]
+
+    def _raw(self, name: str) -> Any:
+        if self.is_bound:
+            return self.data.get(name)
+        return self.initial.get(name)
+
+    def _offer_options(self, spec: ModelSpec) -> None:
+        duration = self._raw("duration")
+        duration = int(duration) if str(duration or "").isdigit() else spec.default_duration
+        choices = {
+            "aspect_ratio": spec.aspect_ratios,
+            "resolution": spec.resolutions_for(duration),
+            "duration": spec.durations,
+            "audio_type": spec.audio_types,
+            "movement_amplitude": capabilities.MOVEMENT_AMPLITUDES,
+        }
+        for name, values in choices.items():
+            self.fields[name].choices = [(str(v), _option_label(name, v)) for v in values]
+
+    # Which parts of the form this mode and model use (the template asks these).
+    @property
+    def shows(self) -> dict[str, bool]:
+        spec, mode = self.spec, self.mode
+        return {
+            "aspect_ratio": bool(spec.aspect_ratios),
+            "resolution": len(spec.resolutions) > 0,
+            "duration": spec.is_video,
+            "audio": spec.audio,
+            "movement_amplitude": spec.movement_amplitude,
+            "off_peak": spec.off_peak_audio is not None,
+            "images": mode == Mode.REFERENCE_TO_IMAGE,
+            "start": mode in (Mode.IMAGE_TO_VIDEO, Mode.START_END_TO_VIDEO),
+            "end": mode == Mode.START_END_TO_VIDEO,
+            "subjects": mode in (Mode.REFERENCE_TO_IMAGE, Mode.REFERENCE_TO_VIDEO),
+        }
+
+
+def _option_label(name: str, value: Any) -> str:
+    if name == "duration":
+        return f"{value} s"
+    if name == "aspect_ratio" and value == "auto":
+        return "Auto (first image)"
+    return str(value).replace("_", " ").capitalize() if name != "resolution" else str(value)
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search prompts",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words in the prompt"}),
+    )
+    mode = forms.ChoiceField(
+        label="Mode", required=False, choices=[("", "Any mode"), *Mode.choices]
+    )
+    model = forms.ChoiceField(label="Model", required=False)
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *State.choices]
+    )
+    subject = forms.CharField(
+        label="Subject",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "@Name", "list": "history-subjects"}),
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        models = sorted({spec.model for spec in capabilities.SPECS.values()})
+        self.fields["model"].choices = [("", "Any model"), *((m, m) for m in models)]

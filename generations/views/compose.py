@@ -1,0 +1,133 @@
+"""The composer: on the project page, on its own page without JavaScript, and its
+live fragments (the options for a mode and model; the reference budget and cost)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from generations.composer import (
+    initial_from,
+    prefill,
+    recent_stills,
+    refresh_options,
+    subject_index,
+    submit,
+    summarize,
+)
+from generations.forms import ComposerForm
+from generations.models import Generation
+from projects.access import get_project_for_user
+from projects.models import Project
+from providers.models import ProviderConnection
+
+RECENT_CARDS = 8
+
+
+def active_connections() -> list[ProviderConnection]:
+    return list(ProviderConnection.objects.filter(is_active=True).order_by("created", "pk"))
+
+
+def composer_context(
+    request: HttpRequest,
+    project: Project,
+    *,
+    form: ComposerForm | None = None,
+    data: QueryDict | None = None,
+) -> dict:
+    """What the composer renders from: a form (fresh from `data`, or one with errors),
+    the subjects `@` can mention, the stills that can be picked, budget and cost."""
+    connections = active_connections()
+    if data is None:
+        data = prefill(project=project, data=request.GET)
+    values = refresh_options(data)
+    if form is None:
+        form = ComposerForm(initial=initial_from(values), connections=connections)
+    index = subject_index(project)
+    picked = [*values.getlist("picked"), values.get("start_output"), values.get("end_output")]
+    return {
+        "project": project,
+        "composer_form": form,
+        "connections": connections,
+        "summary": summarize(project=project, data=values, index=index),
+        "mention_subjects": [
+            {
+                "name": s.name,
+                "kind": s.get_kind_display(),
+                "library": s.library.name,
+                "images": len(s.images.all()),
+                "thumb": s.images.all()[0].get_thumbnail_url() if s.images.all() else "",
+            }
+            for subjects in index.values()
+            for s in subjects
+        ],
+        "stills": recent_stills(project, include=[pk for pk in picked if pk]),
+    }
+
+
+def recent_context(project: Project) -> dict:
+    return {
+        "recent_generations": list(
+            Generation.objects.filter(project=project)
+            .select_related("review")
+            .prefetch_related("outputs")[:RECENT_CARDS]
+        ),
+    }
+
+
+def project_page_context(request: HttpRequest, project: Project) -> dict:
+    """The project page's generation parts: the composer for editors, recent cards for all."""
+    context = recent_context(project)
+    if project.role in ("owner", "editor"):
+        context.update(composer_context(request, project))
+    context.pop("project", None)  # the page has its own
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compose(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id, edit=True)
+    if request.method == "GET":
+        context = {**composer_context(request, project), **recent_context(project)}
+        return render(request, "generations/compose.html", context)
+    form = ComposerForm(request.POST, request.FILES, connections=active_connections())
+    created = submit(form=form, project=project, user=request.user) if form.is_valid() else []
+    if not created:
+        context = composer_context(request, project, form=form, data=request.POST)
+        if request.htmx:
+            return render(request, "generations/compose.html#composer", context)
+        return render(request, "generations/compose.html", {**context, **recent_context(project)})
+    count = len(created)
+    if not request.htmx:
+        messages.success(request, f"{count} generation{'s' if count != 1 else ''} queued.")
+        return redirect(f"{project.get_absolute_url()}#recent-generations")
+    # The same values again (a designer iterates on a prompt); the new cards out of band,
+    # at the top of the live list (the socket's push of the same card replaces, not adds).
+    newest_first = created[::-1]
+    context = {**composer_context(request, project, data=request.POST), "created": newest_first}
+    response = render(request, "generations/compose.html#composer_created", context)
+    response["HX-Trigger"] = json.dumps({"generations-created": [g.pk for g in created]})
+    return response
+
+
+@login_required
+@require_GET
+def options(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The options valid for the chosen mode and model (and the summary, out of band)."""
+    project = get_project_for_user(request, project_id, edit=True)
+    return render(
+        request, "generations/compose.html#options_refresh", composer_context(request, project)
+    )
+
+
+@login_required
+@require_GET
+def summary(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id, edit=True)
+    return render(request, "generations/compose.html#summary", composer_context(request, project))

@@ -1,0 +1,39 @@
+"""Download all: every result matching the gallery's filters, as one streamed ZIP.
+
+Single files are served by generations/views/files.py (the composer's output views).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from generations import archive, gallery
+from generations.gallery import GalleryFilterForm
+from projects.access import get_project_for_user
+
+
+@login_required
+@require_GET
+def download_all(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The ZIP, with a manifest.json, streamed while it is written. Its length is known
+    in advance (nothing is compressed), so the browser's download bar shows progress."""
+    project = get_project_for_user(request, project_id)
+    form = GalleryFilterForm(request.GET, project=project)
+    filters = form.cleaned_data if form.is_valid() else {}
+    generations = (
+        gallery.filtered(project, filters)
+        .select_related("project", "review")
+        .prefetch_related("outputs", "inputs")
+    )
+    entries, manifest = archive.collect(generations)
+    response = StreamingHttpResponse(
+        archive.astream(entries, manifest), content_type="application/zip"
+    )
+    size = archive.archive_size(entries, manifest)
+    if size is not None:
+        response["Content-Length"] = str(size)
+    response["Content-Disposition"] = f'attachment; filename="{archive.archive_name(project.name)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,103 @@
+"""A project's generations: the filterable history, one generation's page, its card."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from generations.access import get_generation_for_user
+from generations.actions import can_cancel, recorded_seed
+from generations.forms import HistoryFilterForm
+from generations.models import Generation, State
+from library.models import Subject
+from projects.access import get_project_for_user
+from projects.models import Project
+
+PAGE_SIZE = 24
+
+
+def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
+    """The project's generations matching the filters, newest first."""
+    generations = Generation.objects.filter(project=project)
+    if not form.is_valid():
+        return generations
+    values = form.cleaned_data
+    for word in values["q"].split():
+        generations = generations.filter(prompt__icontains=word)
+    for name in ("mode", "model", "state"):
+        if values[name]:
+            generations = generations.filter(**{name: values[name]})
+    subject = values["subject"].strip().lstrip("@")
+    if subject:
+        # The recorded mapping, or the prompt text for mentions that were refused.
+        generations = generations.filter(
+            Q(mentions__has_key=subject) | Q(prompt__icontains=f"@{subject}")
+        )
+    if values["since"]:
+        generations = generations.filter(created_at__date__gte=values["since"])
+    if values["until"]:
+        generations = generations.filter(created_at__date__lte=values["until"])
+    return generations
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id)
+    form = HistoryFilterForm(request.GET)
+    generations = filtered(project, form).select_related("review").prefetch_related("outputs")
+    page = Paginator(generations, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "project": project,
+        "filter_form": form,
+        "page": page,
+        "filtering": any(v for k, v in request.GET.items() if k != "page"),
+        "subject_names": Subject.objects.filter(library__projects=project)
+        .values_list("name", flat=True)
+        .distinct(),
+    }
+    if request.htmx and request.htmx.target == "history-results":
+        return render(request, "generations/history.html#results", context)
+    return render(request, "generations/history.html", context)
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
+    generation = get_generation_for_user(request, project_id, generation_id)
+    outputs = list(generation.outputs.all())
+    context = {
+        "generation": generation,
+        "project": generation.project,
+        "can_edit": generation.project.role in ("owner", "editor"),
+        "can_cancel": can_cancel(generation),
+        "can_retry": generation.state in (State.FAILED, State.CANCELLED),
+        "seed": recorded_seed(generation),
+        "params": [
+            (k.replace("_", " ").capitalize(), v) for k, v in sorted(generation.params.items())
+        ],
+        "inputs": list(generation.inputs.all()),
+        "timeline": _timeline(generation),
+        "outputs": outputs,
+        "stills": [o for o in outputs if o.kind == "image"],
+        "derived": list(generation.derived.all()[:12]),
+    }
+    return render(request, "generations/detail.html", context)
+
+
+def _timeline(generation: Generation) -> list[tuple]:
+    """Each state change with the seconds since the first one."""
+    changes = list(generation.history.all())
+    return [(c, (c.at - changes[0].at).total_seconds()) for c in changes]
+
+
+@login_required
+@require_GET
+def card(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
+    """One card as the gallery and the project page show it (for polling and re-syncs)."""
+    generation = get_generation_for_user(request, project_id, generation_id)
+    return render(request, "partials/generation_card.html", {"generation": generation})

@@ -1,0 +1,242 @@
+"""Workflows on libraries, subjects and their images."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from library.imaging import ImageRejected, ProcessedImage, process_upload
+from library.models import (
+    MAX_IMAGES_PER_SUBJECT,
+    Library,
+    LibraryShare,
+    Subject,
+    SubjectImage,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ShareRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Rejection:
+    filename: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.message}"
+
+
+@dataclass
+class UploadReport:
+    saved: list[SubjectImage] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One place a subject is used (a storyboard shot, a generation), for its page."""
+
+    label: str
+    url: str
+
+
+USAGE_LIMIT = 50
+
+
+def subject_usage(subject: Subject) -> list[Usage]:
+    """Where this subject is used: storyboard shots whose prompt mentions it, then the
+    generations that sent its images (newest first, at most USAGE_LIMIT of each).
+
+    For its page and for delete's confirmation. Past generations keep their own
+    snapshots, so deleting the subject changes none of them.
+    """
+    # Imported here: storyboards and generations build on the library, not the reverse.
+    from generations.mentions import find_mentions
+    from generations.models import Generation
+    from storyboards.models import Shot
+
+    mention = f"@{subject.name}"
+    shots = (
+        Shot.objects.filter(
+            storyboard__project__libraries=subject.library, prompt__contains=mention
+        )
+        .select_related("storyboard")
+        .order_by("-storyboard__updated_at", "position")[:USAGE_LIMIT]
+    )
+    usage = [
+        Usage(label=f"{shot.storyboard.title}, shot {shot.number}", url=shot.get_absolute_url())
+        for shot in shots
+        if subject.name in find_mentions(shot.prompt)
+    ]
+    generations = Generation.objects.filter(
+        project__libraries=subject.library, prompt__contains=mention
+    ).only("pk", "project_id", "mentions", "mode")[:USAGE_LIMIT]
+    usage += [
+        Usage(label=f"Generation #{generation.pk}", url=generation.get_absolute_url())
+        for generation in generations
+        if (generation.mentions.get(subject.name) or {}).get("subject_id") == subject.pk
+    ]
+    return usage
+
+
+def create_library(*, owner: settings.AUTH_USER_MODEL, name: str) -> Library:
+    return Library.objects.create(owner=owner, name=name)
+
+
+def delete_library(*, library: Library) -> None:
+    """Delete a library, its subjects and their files. Past generations keep their own
+    snapshot copies, so nothing they show changes."""
+    paths = _stored_paths(SubjectImage.objects.filter(subject__library=library))
+    with transaction.atomic():
+        library.delete()
+        transaction.on_commit(lambda: _delete_files(paths))
+
+
+def share_with(*, owner: settings.AUTH_USER_MODEL, username: str) -> settings.AUTH_USER_MODEL:
+    """The person called `username` (any case), if sharing with them makes sense."""
+    person = get_user_model().objects.filter(username__iexact=username.strip()).first()
+    if person is None or not person.is_active:
+        raise ShareRefused(f"No one called “{username.strip()}” works in this studio.")
+    if person == owner:
+        raise ShareRefused("That is the owner, who already has every right.")
+    return person
+
+
+def share_library(*, library: Library, username: str, role: str) -> LibraryShare:
+    """Give (or change) someone's access to a library."""
+    person = share_with(owner=library.owner, username=username)
+    share, _ = LibraryShare.objects.update_or_create(
+        library=library, user=person, defaults={"role": role}
+    )
+    return share
+
+
+def create_subject(*, library: Library, name: str, kind: str, description: str = "") -> Subject:
+    subject = Subject.objects.create(library=library, name=name, kind=kind, description=description)
+    Library.objects.filter(pk=library.pk).update(updated_at=subject.created_at)
+    return subject
+
+
+def subject_name_taken(*, library: Library, name: str, exclude_pk: int | None = None) -> bool:
+    others = Subject.objects.filter(library=library).annotate(lname=Lower("name"))
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    return others.filter(lname=name.lower()).exists()
+
+
+def delete_subject(*, subject: Subject) -> None:
+    """Delete a subject and its images. Renames and deletions never reach past
+    generations: they snapshot their input images into files of their own."""
+    paths = _stored_paths(subject.images.all())
+    with transaction.atomic():
+        subject.delete()
+        transaction.on_commit(lambda: _delete_files(paths))
+
+
+def delete_subject_image(*, image: SubjectImage) -> None:
+    paths = _stored_paths([image])
+    with transaction.atomic():
+        image.delete()
+        transaction.on_commit(lambda: _delete_files(paths))
+
+
+def add_subject_images(*, subject: Subject, files: list) -> UploadReport:
+    """Check, re-encode and store each uploaded file; one bad file never costs the others.
+
+    The report lists what was saved and, for each refused file, a message saying what is
+    wrong and what is allowed.
+    """
+    report = UploadReport()
+    for upload in files:
+        filename = display_filename(getattr(upload, "name", "") or "image")
+        try:
+            processed = process_upload(upload)
+            report.saved.append(
+                _store_image(subject=subject, processed=processed, filename=filename)
+            )
+        except ImageRejected as rejected:
+            report.rejected.append(Rejection(filename, rejected.message))
+    return report
+
+
+def _store_image(*, subject: Subject, processed: ProcessedImage, filename: str) -> SubjectImage:
+    folder = f"libraries/{subject.library_id}"
+    token = secrets.token_urlsafe(18)
+    with transaction.atomic():
+        # Several uploads of one subject arrive at once (one request per file): the lock
+        # (IMMEDIATE transactions on SQLite) makes the cap and duplicate checks hold.
+        locked = Subject.objects.select_for_update().get(pk=subject.pk)
+        existing = list(locked.images.values_list("sha256", flat=True))
+        if processed.sha256 in existing:
+            raise ImageRejected("Already in this subject.")
+        if len(existing) >= MAX_IMAGES_PER_SUBJECT:
+            raise ImageRejected(
+                f"A subject holds at most {MAX_IMAGES_PER_SUBJECT} reference images "
+                "(Vidu’s limit). Remove one before adding another."
+            )
+        path = default_storage.save(
+            f"{folder}/{token}.{processed.extension}", ContentFile(processed.content)
+        )
+        thumb_path = default_storage.save(
+            f"{folder}/thumbs/{token}.{processed.thumbnail_extension}",
+            ContentFile(processed.thumbnail),
+        )
+        try:
+            image = SubjectImage.objects.create(
+                subject=locked,
+                file=path,
+                thumbnail=thumb_path,
+                content_type=processed.content_type,
+                thumbnail_content_type=processed.thumbnail_content_type,
+                width=processed.width,
+                height=processed.height,
+                size=len(processed.content),
+                sha256=processed.sha256,
+                original_name=filename,
+            )
+        except Exception:
+            _delete_files([path, thumb_path])
+            raise
+        Subject.objects.filter(pk=subject.pk).update(updated_at=image.created_at)
+    return image
+
+
+def display_filename(name: str) -> str:
+    """The last part of a client-given file name, safe to show (never used as a path)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if len(name) > 100:
+        stem, ext = os.path.splitext(name)
+        name = stem[: 100 - len(ext[:10])] + ext[:10]
+    return name or "image"
+
+
+def _stored_paths(images) -> list[str]:
+    paths = []
+    for image in images:
+        paths.extend([image.file.name, image.thumbnail.name])
+    return paths
+
+
+def _delete_files(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            default_storage.delete(path)
+        except OSError:
+            logger.warning("Could not delete stored image %s", path)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.urls import reverse
+
+from generations.models import GenerationOutput, State
+from library.models import Role, Subject, SubjectImage
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def for_user(self, user: settings.AUTH_USER_MODEL) -> ProjectQuerySet:
+        """Projects this user may open: their own and those they are a member of."""
+        member_of = ProjectMembership.objects.filter(user=user).values("project")
+        return self.filter(Q(owner=user) | Q(pk__in=member_of))
+
+    def active(self) -> ProjectQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self) -> ProjectQuerySet:
+        return self.filter(archived_at__isnull=False)
+
+    def with_list_details(self) -> ProjectQuerySet:
+        """Counts and a cover for the project list, in the same query as the projects."""
+        libraries = Project.libraries.through.objects.filter(project=OuterRef("pk"))
+        subjects = (
+            Subject.objects.filter(library__projects=OuterRef("pk"))
+            .order_by()
+            .values("library__projects")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        cover = SubjectImage.objects.filter(subject__library__projects=OuterRef("pk")).order_by(
+            "subject__library__name", "subject__created_at", "subject_id", "created_at", "pk"
+        )
+        # Every output has a thumbnail: the image's own, or a video's first frame.
+        latest_output = (
+            GenerationOutput.objects.filter(
+                generation__project=OuterRef("pk"), generation__state=State.READY
+            )
+            .exclude(thumbnail="")
+            .order_by("-generation__created_at", "-generation_id", "index")
+        )
+        return self.select_related("owner").annotate(
+            library_count=Subquery(
+                libraries.order_by().values("project").annotate(n=Count("pk")).values("n")
+            ),
+            subject_count=Subquery(subjects),
+            cover_image_id=Subquery(cover.values("pk")[:1]),
+            cover_output_id=Subquery(latest_output.values("pk")[:1]),
+        )
+
+
+class Project(models.Model):
+    """A workspace: its storyboards, its generations, the libraries it uses."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=120)
+    libraries = models.ManyToManyField("library.Library", related_name="projects", blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:detail", args=[self.pk])
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def cover_url(self) -> str:
+        """The picture on the project's tile (needs with_list_details()).
+
+        The latest ready output's thumbnail (a still, or a clip's first frame); else the
+        first subject image of its libraries, or "" for the letter placeholder.
+        """
+        cover_output_id = getattr(self, "cover_output_id", None)
+        if cover_output_id:
+            return reverse("generations:output_file", args=[self.pk, cover_output_id, "thumbnail"])
+        cover_image_id = getattr(self, "cover_image_id", None)
+        return reverse("library:image_thumb", args=[cover_image_id]) if cover_image_id else ""
+
+    def role_for(self, user: settings.AUTH_USER_MODEL) -> str | None:
+        """ "owner", "editor" or "viewer"; None for someone with no access at all."""
+        if self.owner_id == user.pk:
+            return "owner"
+        membership = self.memberships.filter(user=user).first()
+        return membership.role if membership else None
+
+
+class ProjectMembership(models.Model):
+    """Another person of this studio working on a project: an editor may generate and
+    edit; a viewer may look and download."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = "member"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_member_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) on {self.project}"

@@ -1,0 +1,83 @@
+"""A project's members and the libraries it uses: fragments of the project page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from library.forms import ShareForm
+from library.models import Library
+from library.services import ShareRefused
+from projects.access import get_project_for_user, require_project_owner
+from projects.services import add_member, attach_library, detach_library
+from projects.views.projects import detail_context
+
+
+def _fragment(request: HttpRequest, project, name: str, **extra) -> HttpResponse:
+    """The fresh fragment for htmx; the whole page again without JavaScript."""
+    if not request.htmx and not extra:
+        return redirect(project)
+    template = f"projects/detail.html#{name}" if request.htmx else "projects/detail.html"
+    return render(request, template, detail_context(request, project, **extra))
+
+
+@login_required
+@require_POST
+def add_member_view(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id, edit=True)
+    require_project_owner(request, project)
+    form = ShareForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = add_member(project=project, **form.cleaned_data)
+        except ShareRefused as refused:
+            form.add_error("username", refused.message)
+        else:
+            if not request.htmx:  # htmx shows the new member in the list itself
+                who, role = membership.user.username, membership.get_role_display().lower()
+                messages.success(request, f"{who} joined as {role}.")
+            return _fragment(request, project, "sharing")
+    return _fragment(request, project, "sharing", share_form=form)
+
+
+@login_required
+@require_POST
+def remove_member(request: HttpRequest, project_id: int, membership_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id)
+    membership = get_object_or_404(project.memberships, pk=membership_id)
+    # Members may leave on their own; only the owner removes others.
+    if membership.user_id != request.user.pk:
+        require_project_owner(request, project)
+    membership.delete()
+    if membership.user_id == request.user.pk:
+        messages.success(request, f"You left “{project.name}”.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("projects:home"))
+        return redirect("projects:home")
+    return _fragment(request, project, "sharing")
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id, edit=True)
+    library_id = request.POST.get("library", "")
+    if not library_id.isdigit():
+        raise Http404
+    library = get_object_or_404(Library.objects.attachable_by(request.user), pk=library_id)
+    attach_library(project=project, library=library)
+    return _fragment(request, project, "libraries")
+
+
+@login_required
+@require_POST
+def detach(request: HttpRequest, project_id: int, library_id: int) -> HttpResponse:
+    project = get_project_for_user(request, project_id, edit=True)
+    library = get_object_or_404(project.libraries, pk=library_id)
+    detach_library(project=project, library=library)
+    return _fragment(request, project, "libraries")

@@ -1,0 +1,156 @@
+"""The JSON the simulator answers with, per dialect (shapes from the seeds and §4/§10.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.files import file_url
+from simulator.models import SimTask
+from simulator.wire import VTRIX_INTERNAL, iso
+
+# Parameters echoed on create when the endpoint has them (the seeds' response fields).
+_ECHOED = (
+    "duration",
+    "seed",
+    "aspect_ratio",
+    "resolution",
+    "movement_amplitude",
+    "bgm",
+    "audio",
+    "audio_type",
+    "style",
+    "off_peak",
+    "watermark",
+    "is_rec",
+)
+_VTRIX_STATUS = {
+    # Seed 003's enum (in_queue|processing|success|failed) wins over the CLI's.
+    SimTask.State.CREATED: "in_queue",
+    SimTask.State.QUEUEING: "in_queue",
+    SimTask.State.PROCESSING: "processing",
+    SimTask.State.SUCCESS: "success",
+    SimTask.State.FAILED: "failed",
+}
+# Vtrix bills in USD; this rate only makes `usage.cost` plausible, it is not a price.
+USD_PER_CREDIT = 0.0125
+
+
+def official_create(task: SimTask) -> dict[str, Any]:
+    """The task object a create call answers (seeds 000, 001, 002, 004)."""
+    body: dict[str, Any] = {
+        "task_id": task.task_id,
+        "state": task.state,
+        "model": task.model,
+        "prompt": task.prompt,
+    }
+    if task.inputs.get("echo") is not None:
+        body["images"] = task.inputs["echo"]
+    for key in _ECHOED:
+        if key in task.params:
+            body[key] = task.params[key]
+    body["seed"] = task.seed
+    body.update(
+        payload=task.payload,
+        callback_url=task.callback_url,
+        credits=task.credits,
+        created_at=iso(task.created_at),
+    )
+    return body
+
+
+def official_query(task: SimTask, base_url: str) -> dict[str, Any]:
+    """`GET /ent/v2/tasks/{id}/creations`, also the callback body (§4, §6.1)."""
+    return {
+        "id": task.task_id,
+        "state": task.state,
+        "err_code": task.err_code,
+        "credits": task.credits,
+        "payload": task.payload,
+        "bgm": bool(task.params.get("bgm", False)),
+        "off_peak": bool(task.params.get("off_peak", False)),
+        "creations": creations(task, base_url),
+    }
+
+
+def creations(task: SimTask, base_url: str) -> list[dict[str, Any]]:
+    if task.state != SimTask.State.SUCCESS:
+        return []
+    answer = []
+    for creation in task.creations:
+        url = file_url(base_url, task.files_token, creation["file"])
+        item = {
+            "id": creation["id"],
+            "url": url,
+            "cover_url": file_url(base_url, task.files_token, creation["cover"]),
+        }
+        if task.params.get("watermark") is True:
+            # The same file under a second name: the simulator draws no watermark.
+            item["watermarked_url"] = file_url(
+                base_url, task.files_token, "watermarked-" + creation["file"]
+            )
+        answer.append(item)
+    return answer
+
+
+def list_item(task: SimTask, base_url: str) -> dict[str, Any]:
+    """One task in `GET /ent/v2/tasks` (§4, V-list)."""
+    item = {
+        "id": task.task_id,
+        "state": task.state,
+        "err_code": task.err_code,
+        "model": task.model,
+        "type": task.endpoint,
+        "prompt": task.prompt,
+        "images": task.inputs.get("echo") or [],
+        "duration": task.params.get("duration", 0),
+        "resolution": task.params.get("resolution", ""),
+        "aspect_ratio": task.params.get("aspect_ratio", ""),
+        "seed": task.seed,
+        "credits": task.credits,
+        "payload": task.payload,
+        "created_at": iso(task.created_at),
+        "creations": [],
+    }
+    for creation, urls in zip(task.creations, creations(task, base_url), strict=False):
+        entry = dict(urls)
+        if creation["kind"] == "video":
+            entry["video"] = {
+                "duration": creation["duration"],
+                "fps": creation["fps"],
+                "resolution": {"width": creation["width"], "height": creation["height"]},
+            }
+        item["creations"].append(entry)
+    return item
+
+
+def vtrix_task(task: SimTask, base_url: str) -> dict[str, Any]:
+    """A Vtrix task (seed 003, §10.3), for create, query and callbacks.
+
+    Seed 003's field list is ambiguous about whether `status` and `jobId` sit at the top
+    or inside `output`; both places carry them, so either reading works.
+    """
+    status = _VTRIX_STATUS[task.state]
+    kind = "video" if task.endpoint != "reference2image" else "image"
+    content = [{"type": kind, "url": item["url"]} for item in creations(task, base_url)]
+    body: dict[str, Any] = {
+        "id": task.task_id,
+        "model": task.vtrix_model,
+        "status": status,
+        "jobId": task.task_id,
+        "output": {"status": status, "content": content, "jobId": task.task_id},
+        "error": None,
+        "metadata": {"seed": task.seed, "payload": task.payload},
+        "created_at": iso(task.created_at),
+    }
+    if task.state == SimTask.State.SUCCESS:
+        body["usage"] = {"cost": f"{task.credits * USD_PER_CREDIT:.4f}", "discount": 0}
+    if task.state == SimTask.State.FAILED:
+        body["error"] = {"code": VTRIX_INTERNAL, "message": f"{task.err_code}: {task.message}"}
+    return body
+
+
+def task_body(task: SimTask, base_url: str) -> dict[str, Any]:
+    """What a query (and so a callback) answers in the task's own dialect."""
+    if task.dialect == SimTask.Dialect.VTRIX:
+        return vtrix_task(task, base_url)
+    return official_query(task, base_url)

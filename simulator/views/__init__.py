@@ -1,0 +1,1 @@
+"""HTTP views of the simulator, one module per dialect plus the file server."""

@@ -1,0 +1,111 @@
+"""Storyboard and shot forms: the prompt's @mentions are checked as the composer does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from generations.composer import resolve_mentions, subject_index
+from generations.forms import spec_for, specs_for
+from generations.models import Mode
+from projects.models import Project
+from storyboards.models import SHOT_MODES, Shot, Storyboard
+
+MODE_CHOICES = [(mode.value, mode.label) for mode in SHOT_MODES]
+ASPECT_RATIOS = ["", "16:9", "9:16", "1:1", "4:3", "3:4"]
+
+
+def model_choices() -> list[tuple[str, str]]:
+    models = dict.fromkeys(spec.model for mode in SHOT_MODES for spec in specs_for(mode))
+    return [("", "Default for the mode"), *((name, name) for name in models)]
+
+
+class ModeModelMixin:
+    """Mode, model and aspect ratio: a model the mode does not offer is refused by name."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        mode = Mode(cleaned.get("mode") or Mode.TEXT_TO_IMAGE)
+        model = cleaned.get("model")
+        offered = [spec.model for spec in specs_for(mode)]
+        if model and model not in offered:
+            self.add_error(
+                "model", f"{model} is not offered for {mode.label}; choose {', '.join(offered)}."
+            )
+        else:
+            cleaned["model"] = spec_for(mode, model).model
+        return cleaned
+
+
+class StoryboardForm(ModeModelMixin, forms.ModelForm):
+    mode = forms.ChoiceField(label="Mode", choices=MODE_CHOICES)
+    model = forms.ChoiceField(label="Model", choices=model_choices, required=False)
+    aspect_ratio = forms.ChoiceField(
+        label="Aspect ratio",
+        choices=[(r, r or "Model default") for r in ASPECT_RATIOS],
+        required=False,
+    )
+
+    class Meta:
+        model = Storyboard
+        fields = ["title", "notes", "mode", "model", "aspect_ratio"]
+        labels = {"title": "Title", "notes": "Notes"}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"mode": "New shots start from these."}
+
+
+class ShotForm(ModeModelMixin, forms.ModelForm):
+    mode = forms.ChoiceField(label="Mode", choices=MODE_CHOICES)
+    model = forms.ChoiceField(label="Model", choices=model_choices, required=False)
+    aspect_ratio = forms.ChoiceField(
+        label="Aspect ratio",
+        choices=[(r, r or "Model default") for r in ASPECT_RATIOS],
+        required=False,
+    )
+    duration = forms.IntegerField(
+        label="Duration (s)",
+        min_value=1,
+        max_value=60,
+        initial=4,
+        help_text="How long the shot holds in the animatic; video takes use it where allowed.",
+    )
+
+    class Meta:
+        model = Shot
+        fields = ["title", "prompt", "mode", "model", "duration"]
+        labels = {"title": "Title", "prompt": "Prompt"}
+        widgets = {
+            "prompt": forms.Textarea(
+                attrs={"rows": 3, "placeholder": "Describe the shot; mention subjects as @Mia"}
+            )
+        }
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        if self.instance.pk:
+            self.initial.setdefault("aspect_ratio", self.instance.params.get("aspect_ratio", ""))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        mode = Mode(cleaned.get("mode") or Mode.TEXT_TO_IMAGE)
+        prompt = cleaned.get("prompt") or ""
+        _found, errors = resolve_mentions(prompt, mode=mode, index=subject_index(self.project))
+        for message in errors:
+            self.add_error("prompt", message)
+        spec = spec_for(mode, cleaned.get("model"))
+        if len(prompt) > spec.prompt_max:
+            self.add_error("prompt", f"{spec.model} takes at most {spec.prompt_max} characters.")
+        return cleaned
+
+    def shot_fields(self) -> dict[str, Any]:
+        """What services.add_shot takes, from the cleaned values."""
+        values = self.cleaned_data
+        params = {"aspect_ratio": values["aspect_ratio"]} if values.get("aspect_ratio") else {}
+        fields = {name: values[name] for name in ("title", "prompt", "mode", "model", "duration")}
+        return {**fields, "params": params}
+
+
+class GenerateForm(forms.Form):
+    variations = forms.IntegerField(label="Variations", min_value=1, max_value=4, initial=1)

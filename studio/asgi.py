@@ -1,0 +1,36 @@
+"""ASGI entry point: HTTP and websockets, plus the background loops (see lifespan)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
+
+from generations.consumers import CallbackConsumer  # noqa: E402
+from studio.lifespan import LifespanApp  # noqa: E402
+from studio.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        # Provider callbacks skip Django's request cycle (see CallbackConsumer); the
+        # same URL also exists as a Django view, for the test client.
+        "http": URLRouter(
+            [
+                path("callbacks/<slug:kind>/<str:token>/", CallbackConsumer.as_asgi()),
+                re_path(r"", django_asgi_app),
+            ]
+        ),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+        "lifespan": LifespanApp(),
+    }
+)

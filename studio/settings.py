@@ -1,0 +1,296 @@
+"""Settings for Studio, read from the environment (see .env.example for every variable).
+
+With nothing set, Studio runs on its embedded defaults: DEBUG, SQLite in a local data
+folder, the in-memory channel layer and the built-in Vidu simulator. Production sets
+DEBUG=false, which makes SECRET_KEY, STUDIO_ENCRYPTION_KEY and ALLOWED_HOSTS required.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from studio.env import env_bool, env_float, env_int, env_list, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+DEBUG = env_bool("DEBUG", True)
+
+
+def _local_secret(filename: str, make: Callable[[], str]) -> str:
+    """A secret generated once into the data folder, for the embedded (DEBUG) setup only."""
+    path = DATA_DIR / filename
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _required_in_production(name: str, filename: str, make: Callable[[], str]) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if not DEBUG:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is false.")
+    return _local_secret(filename, make)
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(64))
+# Encrypts provider API keys at rest; losing it means re-entering the keys.
+STUDIO_ENCRYPTION_KEY = _required_in_production(
+    "STUDIO_ENCRYPTION_KEY", "encryption_key", lambda: Fernet.generate_key().decode()
+)
+try:
+    Fernet(STUDIO_ENCRYPTION_KEY.encode())
+except ValueError:
+    raise ImproperlyConfigured(
+        "STUDIO_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes)."
+    ) from None
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "channels",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials.apps.SimpleAppConfig",
+    "accounts",
+    "projects",
+    "library",
+    "providers",
+    "generations",
+    "simulator",
+    "storyboards",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+ASGI_APPLICATION = "studio.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+            # Partials outside, the cache inside: templates are compiled once per process
+            # (Django reloads them when they change while DEBUG is on).
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+# --- Database: SQLite in the data folder unless DATABASE_URL names another ------------
+DATABASE_URL = env_url("DATABASE_URL", schemes=("sqlite", "postgres", "postgresql"))
+if DATABASE_URL:
+    # No persistent connections: under ASGI each worker thread would keep its own, and a
+    # few processes exhaust PostgreSQL's max_connections. Put a pooler in front at scale.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "studio.sqlite3",
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
+                # busy timeout instead of one failing with "database is locked" mid-way.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                ),
+            },
+            # Tests use a file, not shared memory, so the live server's threads and
+            # child processes see one database with WAL's concurrency.
+            "TEST": {"NAME": Path(tempfile.gettempdir()) / f"studio-test-{os.getpid()}.sqlite3"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channels: in-memory in one process, Redis when several share the work -------------
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Accounts --------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "projects:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files -------------------------------------------------------------------------------
+STATIC_URL = "static/"
+# The embedded setup serves static files straight from the source folders; a deployment
+# collects them into STATIC_ROOT at build time.
+STATIC_ROOT = None if DEBUG else Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+WHITENOISE_USE_FINDERS = DEBUG
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Media is private: it is served only through login-checked views, never by URL alone.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Security ------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Studio -----------------------------------------------------------------------------
+# The address providers can reach us on, for callbacks. Unset: no callback_url is sent
+# and generations are followed by polling alone.
+STUDIO_PUBLIC_BASE_URL = env_url("STUDIO_PUBLIC_BASE_URL", schemes=("http", "https"))
+# Background loops the ASGI lifespan starts in the web process (dotted paths to
+# coroutine functions taking no arguments). Empty it to run them as separate processes.
+STUDIO_BACKGROUND_TASKS = env_list(
+    "STUDIO_BACKGROUND_TASKS", ["simulator.clock.run", "generations.dispatcher.run"]
+)
+
+# --- The dispatcher (see generations/dispatcher.py) -------------------------------------------
+# Seconds between looks at the database when nothing wakes the dispatcher sooner.
+GENERATIONS_TICK_SECONDS = env_float("GENERATIONS_TICK_SECONDS", 1.0, minimum=0.05)
+GENERATIONS_BATCH = env_int("GENERATIONS_BATCH", 16, minimum=1)
+# A dispatcher that dies holding a generation lets it go after this long.
+GENERATIONS_LEASE_SECONDS = env_int("GENERATIONS_LEASE_SECONDS", 120, minimum=1)
+# Polling: the first look waits for the model's expected time (at least this long),
+# then every GENERATIONS_POLL_SECONDS ±20 %. The simulator is polled more often.
+GENERATIONS_FIRST_POLL = env_float("GENERATIONS_FIRST_POLL", 60.0, minimum=0)
+GENERATIONS_POLL_SECONDS = env_float("GENERATIONS_POLL_SECONDS", 30.0, minimum=0.1)
+GENERATIONS_SIMULATOR_FIRST_POLL = env_float("GENERATIONS_SIMULATOR_FIRST_POLL", 2.0, minimum=0)
+GENERATIONS_SIMULATOR_POLL = env_float("GENERATIONS_SIMULATOR_POLL", 2.0, minimum=0.1)
+GENERATIONS_SLOT_WAIT_SECONDS = env_float("GENERATIONS_SLOT_WAIT_SECONDS", 2.0, minimum=0.1)
+GENERATIONS_SUBMIT_ATTEMPTS = env_int("GENERATIONS_SUBMIT_ATTEMPTS", 5, minimum=1)
+GENERATIONS_RECONCILE_SECONDS = env_float("GENERATIONS_RECONCILE_SECONDS", 5.0, minimum=0.1)
+# How long a task we may have created can stay unfound before we call it lost.
+GENERATIONS_RECONCILE_GRACE_SECONDS = env_float(
+    "GENERATIONS_RECONCILE_GRACE_SECONDS", 60.0, minimum=0
+)
+# A submitted generation with no result after this many seconds shows as stalled (and
+# is polled less often). 0: automatic, ten times the model's expected time, at least
+# 30 min; off-peak tasks get at least 48 h.
+GENERATIONS_STALL_SECONDS = env_float("GENERATIONS_STALL_SECONDS", 0.0, minimum=0)
+GENERATIONS_DOWNLOAD_ATTEMPTS = env_int("GENERATIONS_DOWNLOAD_ATTEMPTS", 5, minimum=1)
+GENERATIONS_MAX_DOWNLOAD_BYTES = env_int(
+    "GENERATIONS_MAX_DOWNLOAD_BYTES", 500 * 1024 * 1024, minimum=1024
+)
+
+# --- Vidu simulator (see the README, "The Vidu simulator") ---------------------------------
+# Where the studio's simulator connection reaches the simulator (this server by default).
+SIMULATOR_URL = env_url(
+    "SIMULATOR_URL", "http://127.0.0.1:8000/simulator", schemes=("http", "https")
+)
+# Keys the simulator accepts; empty accepts any non-empty key.
+SIMULATOR_API_KEYS = env_list("SIMULATOR_API_KEYS", [])
+SIMULATOR_IMAGE_SECONDS = env_float("SIMULATOR_IMAGE_SECONDS", 3.0, minimum=0)
+SIMULATOR_VIDEO_SECONDS = env_float("SIMULATOR_VIDEO_SECONDS", 10.0, minimum=0)
+SIMULATOR_CONCURRENCY = env_int("SIMULATOR_CONCURRENCY", 5, minimum=1)
+# Faults applied to every task, as prompt tags would (e.g. "slow,drop-callbacks").
+SIMULATOR_FAULTS = env_list("SIMULATOR_FAULTS", [])
+SIMULATOR_TICK_SECONDS = env_float("SIMULATOR_TICK_SECONDS", 0.2, minimum=0.01)
+# Frame rate of simulated clips: 12 keeps a 1080p clip's render inside the clock.
+SIMULATOR_VIDEO_FPS = env_int("SIMULATOR_VIDEO_FPS", 12, minimum=1)
+# How long a create with the `timeout` fault hangs before answering.
+SIMULATOR_TIMEOUT_SECONDS = env_float("SIMULATOR_TIMEOUT_SECONDS", 120.0, minimum=0)
+SIMULATOR_CALLBACK_BACKOFF_SECONDS = env_float("SIMULATOR_CALLBACK_BACKOFF_SECONDS", 0.5, minimum=0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "providers.redaction.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}},
+}

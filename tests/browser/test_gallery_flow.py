@@ -1,0 +1,214 @@
+"""A designer watches results arrive live, reviews them, compares and downloads them."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+
+from generations import archive, services
+from generations.models import Mode, Review, State
+from generations.services import request_generation
+from tests.conftest import screenshot, serve_again
+from tests.factories import PASSWORD
+from tests.generations import conftest as generations_fixtures
+from tests.generations.gallery_factories import add_output, make_generation, make_project
+
+pytestmark = pytest.mark.browser
+
+# The live studio with its dispatcher and simulator on fast clocks.
+fast_pipeline = generations_fixtures.fast_pipeline
+pipeline = generations_fixtures.pipeline
+
+
+def off_the_browser_thread(function, *args, **kwargs):
+    """Run a service as a view would: Playwright's loop owns this thread, and the
+    services push to the channel layer with async_to_sync, which refuses such a thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def open_gallery(page, project) -> None:
+    page.goto(f"/projects/{project.pk}/gallery/")
+    page.locator('[data-live-status="connected"]').wait_for(timeout=10_000)
+
+
+def request(pipeline, prompt: str):
+    [generation] = off_the_browser_thread(
+        request_generation,
+        project=pipeline.project,
+        user=pipeline.project.owner,
+        connection=pipeline.connection,
+        mode=Mode.TEXT_TO_IMAGE,
+        model="viduq2",
+        prompt=prompt,
+        params={"aspect_ratio": "16:9"},
+    )
+    return generation
+
+
+def card(page, generation, state: str | None = None):
+    selector = f'article[data-generation="{generation.pk}"]'
+    return page.locator(selector + (f'[data-state="{state}"]' if state else ""))
+
+
+def test_a_requested_generation_appears_at_once_and_turns_ready_without_reload(page, pipeline):
+    log_in(page, "alice")
+    open_gallery(page, pipeline.project)
+    page.evaluate("window.sameDocument = true")
+
+    generation = request(pipeline, "A lighthouse at dusk, long exposure")
+
+    card(page, generation).wait_for(timeout=5_000)
+    card(page, generation, "ready").wait_for(timeout=30_000)
+    assert page.evaluate("window.sameDocument") is True
+    assert page.locator("#gallery-grid article").first.get_attribute("data-generation") == str(
+        generation.pk
+    )
+    screenshot(page, "gallery-live-ready")
+
+
+def test_after_a_server_restart_the_page_reconnects_and_shows_the_right_state(
+    page, pipeline, live_studio, settings
+):
+    settings.GENERATIONS_LEASE_SECONDS = 2
+    log_in(page, "alice")
+    open_gallery(page, pipeline.project)
+    stopped = request(pipeline, "A harbour in the rain #sim:slow=60")
+    card(page, stopped).wait_for(timeout=5_000)
+
+    live_studio.stop()
+    page.locator('[data-live-status="reconnecting"]').wait_for(timeout=10_000)
+    screenshot(page, "gallery-reconnecting")
+    # Changes made while nobody is listening: their pushes are lost, the re-sync is not.
+    off_the_browser_thread(services.fail, stopped.pk, message="Stopped while the server was down.")
+    arrived = request(pipeline, "A heron taking off")
+    serve_again(live_studio)
+
+    page.locator('[data-live-status="connected"]').wait_for(timeout=15_000)
+    card(page, stopped, "failed").wait_for(timeout=5_000)
+    card(page, arrived).wait_for(timeout=5_000)
+    card(page, arrived, "ready").wait_for(timeout=30_000)
+    assert page.locator("#gallery-grid article").first.get_attribute("data-generation") == str(
+        arrived.pk
+    )
+    screenshot(page, "gallery-after-restart")
+
+
+@pytest.fixture
+def reviewed(live_studio, alice):
+    project = make_project(alice, "Harbour")
+    generations = []
+    for n, color in enumerate([(200, 60, 40), (40, 120, 200), (60, 160, 90)]):
+        generation = make_generation(
+            project,
+            f"Harbour study {n + 1}, morning light",
+            state=State.READY,
+            seed=100 + n,
+            params={"aspect_ratio": "16:9", "resolution": "1080p"},
+        )
+        add_output(generation, color=color)
+        generations.append(generation)
+    return project, generations[::-1]  # newest first, as the grid shows them
+
+
+def test_lightbox_keys_review_compare_and_downloads(page, reviewed, tmp_path):
+    project, (newest, middle, oldest) = reviewed
+    log_in(page, "alice")
+    open_gallery(page, project)
+    screenshot(page, "gallery-grid")
+    lightbox = page.locator("#lightbox")
+
+    card(page, newest).locator("h3 a").click()
+    page.locator(f'[data-lightbox-generation="{newest.pk}"]').wait_for()
+    page.keyboard.press("ArrowRight")
+    page.locator(f'[data-lightbox-generation="{middle.pk}"]').wait_for()
+    page.keyboard.press("s")
+    page.get_by_role("button", name="★ Starred").wait_for()
+    page.keyboard.press("4")
+    page.locator('[data-review-rate="4"][aria-pressed="true"]').wait_for()
+    screenshot(page, "gallery-lightbox")
+    page.keyboard.press("ArrowLeft")
+    page.locator(f'[data-lightbox-generation="{newest.pk}"]').wait_for()
+
+    with page.expect_download() as download_info:
+        lightbox.get_by_role("link", name="Download").click()
+    download = download_info.value
+    output = newest.outputs.get()
+    assert download.suggested_filename == archive.download_name(output)
+    with default_storage.open(output.file.name) as stored:
+        assert Path(download.path()).read_bytes() == stored.read()
+
+    lightbox.get_by_role("button", name="Add to compare").click()
+    page.keyboard.press("ArrowRight")
+    page.locator(f'[data-lightbox-generation="{middle.pk}"]').wait_for()
+    lightbox.get_by_role("button", name="Add to compare").click()
+    page.keyboard.press("Escape")
+    assert not lightbox.is_visible()
+    page.get_by_text("2 selected").wait_for()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.locator(".cmp-side figure").nth(1).wait_for()
+    assert page.locator(".cmp-side figure").count() == 2
+    screenshot(page, "gallery-compare-side")
+    page.get_by_role("link", name="Slider").click()
+    page.locator("[data-compare-range]").wait_for()
+    page.locator("[data-compare-range]").fill("25")
+    screenshot(page, "gallery-compare-slider")
+    page.keyboard.press("Escape")
+
+    review = Review.objects.get(generation=middle)
+    assert (review.starred, review.rating) == (True, 4)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download all").click()
+    body = Path(download_info.value.path()).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(body)) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+        files = sorted(name for name in zipped.namelist() if name != "manifest.json")
+    assert [item["id"] for item in manifest["generations"]] == [newest.pk, middle.pk, oldest.pk]
+    assert files == sorted(archive.download_name(g.outputs.get()) for g in reviewed[1])
+
+
+def test_viewer_sees_the_lightbox_read_only(page, reviewed, bob):
+    project, (newest, *_rest) = reviewed
+    project.memberships.create(user=bob, role="viewer")
+    log_in(page, "bob")
+    open_gallery(page, project)
+
+    card(page, newest).locator("h3 a").click()
+    page.locator(f'[data-lightbox-generation="{newest.pk}"]').wait_for()
+    page.keyboard.press("s")
+
+    assert page.get_by_text("Not rated").is_visible()
+    assert page.locator("[data-review-star]").count() == 0
+    assert not Review.objects.filter(generation=newest, starred=True).exists()
+
+
+def test_charlie_is_refused_on_the_socket_and_gets_404_on_the_gallery(page, reviewed, charlie):
+    project, _ = reviewed
+    log_in(page, "charlie")
+
+    response = page.goto(f"/projects/{project.pk}/gallery/")
+    code = page.evaluate(
+        """(url) => new Promise((resolve) => {
+            const socket = new WebSocket(url);
+            socket.onclose = (event) => resolve(event.code);
+        })""",
+        f"ws://127.0.0.1:{page.url.split(':')[2].split('/')[0]}/ws/projects/{project.pk}/",
+    )
+
+    assert response.status == 404
+    assert code == 4403

@@ -1,0 +1,166 @@
+"""A dispatcher killed at any point loses nothing and submits nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from generations.models import Generation, GenerationOutput, Mode, State
+from generations.services import request_generation
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def simulator_tasks_with_payload(pipeline, generation) -> list[dict]:
+    response = httpx.get(
+        f"{pipeline.url}/simulator/ent/v2/tasks",
+        params={"payload": str(generation.payload)},
+        headers={"Authorization": f"Token {pipeline.connection.api_key}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["tasks"]
+
+
+def make_generation(pipeline, prompt="A lighthouse at dusk", **params):
+    [generation] = request_generation(
+        project=pipeline.project,
+        user=pipeline.project.owner,
+        connection=pipeline.connection,
+        mode=Mode.TEXT_TO_IMAGE,
+        model="viduq2",
+        prompt=prompt,
+        params={"resolution": "1080p", "aspect_ratio": "1:1", **params},
+    )
+    return generation
+
+
+@pytest.fixture
+def paused_dispatcher(fast_pipeline):
+    """The live studio runs only the simulator's clock; tests start dispatchers themselves."""
+    fast_pipeline.STUDIO_BACKGROUND_TASKS = ["simulator.clock.run"]
+    return fast_pipeline
+
+
+def start_dispatcher(pipeline, *, lease_seconds: int = 2) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_connection.settings_dict['NAME']}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "SIMULATOR_URL": f"{pipeline.url}/simulator",
+        "GENERATIONS_TICK_SECONDS": "0.1",
+        "GENERATIONS_LEASE_SECONDS": str(lease_seconds),
+        "GENERATIONS_SIMULATOR_FIRST_POLL": "0.2",
+        "GENERATIONS_SIMULATOR_POLL": "0.2",
+        "GENERATIONS_RECONCILE_SECONDS": "0.2",
+        "GENERATIONS_RECONCILE_GRACE_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "dispatcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_until(predicate, *, timeout: float = 30, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message}")
+        time.sleep(0.02)
+    return value
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL, as a crash would; a dispatcher that had already died fails the test."""
+    assert process.poll() is None, process.stderr.read().decode()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def test_dispatcher_killed_while_its_create_call_is_in_flight_finishes_once(
+    paused_dispatcher, pipeline
+):
+    # The simulator stores the task, then holds its answer back for 3 s: the task exists, our
+    # dispatcher never hears of it.
+    generation = make_generation(pipeline, prompt="A lighthouse #sim:timeout=3000")
+    first = start_dispatcher(pipeline)
+    try:
+        wait_until(
+            lambda: Generation.objects.get(pk=generation.pk).state == State.SUBMITTING,
+            message="submitting",
+        )
+        time.sleep(0.5)
+    finally:
+        kill(first)
+
+    second = start_dispatcher(pipeline)
+    try:
+        done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
+    finally:
+        kill(second)
+
+    assert done.state == State.READY, done.error_message
+    assert len(simulator_tasks_with_payload(pipeline, done)) == 1
+
+
+def test_a_create_that_never_reached_the_provider_is_sent_again_after_checking(
+    paused_dispatcher, pipeline
+):
+    generation = make_generation(pipeline)
+    # As a dispatcher that died between marking the generation and sending it leaves it.
+    Generation.objects.filter(pk=generation.pk).update(
+        state=State.SUBMITTING,
+        attempts=1,
+        lease_owner="dead",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+
+    dispatcher = start_dispatcher(pipeline)
+    try:
+        done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
+    finally:
+        kill(dispatcher)
+
+    assert done.state == State.READY, done.error_message
+    assert len(simulator_tasks_with_payload(pipeline, done)) == 1
+    assert "sending it again" in " ".join(done.history.values_list("detail", flat=True))
+
+
+def test_dispatcher_killed_at_random_points_leaves_every_generation_done_exactly_once(
+    paused_dispatcher, pipeline
+):
+    generations = [make_generation(pipeline, prompt=f"Shot {n}", seed=n + 1) for n in range(6)]
+    # Each dispatcher lives a different short while (start-up takes about a second), so
+    # the kills land before, during and after creates, polls and downloads.
+    for lifetime in (1.2, 1.5, 1.8, 2.1, 2.4, 2.7):
+        dispatcher = start_dispatcher(pipeline, lease_seconds=1)
+        time.sleep(lifetime)
+        kill(dispatcher)
+    dispatcher = start_dispatcher(pipeline, lease_seconds=1)
+    try:
+        for generation in generations:
+            pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
+    finally:
+        kill(dispatcher)
+
+    for generation in generations:
+        generation.refresh_from_db()
+        assert generation.state == State.READY, generation.error_message
+        assert len(simulator_tasks_with_payload(pipeline, generation)) == 1
+        assert GenerationOutput.objects.filter(generation=generation).count() == 1
+    output_dir = Path(settings.MEDIA_ROOT) / "outputs" / str(pipeline.project.pk)
+    results = [p for p in output_dir.rglob("result-*") if "-thumb" not in p.name]
+    assert len(results) == len(generations)
