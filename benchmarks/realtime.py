@@ -271,7 +271,8 @@ def fan_out(url: str, user, project) -> dict:
             await connection.send(json.dumps({"type": "sync", "ids": [target.pk]}))
             connections.append(connection)
         for connection in connections:
-            await connection.recv()  # the sync answer: every socket is in the group
+            await connection.recv()  # the sync answer (the card), then its end:
+            await connection.recv()  # every socket is in the group
         started = time.perf_counter()
         push = asyncio.get_running_loop().run_in_executor(
             None, realtime.broadcast, project.pk, [target.pk]

@@ -72,6 +72,8 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             self.watched.update(new_ids)
             if html:
                 await self.send(text_data=html)
+            # Always answered, so the page knows when it is current ("Live").
+            await self.send_json({"type": "synced"})
         elif content.get("type") == "watch" and self.watched is not None:
             self.watched.update(ids)
 

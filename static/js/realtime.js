@@ -40,13 +40,23 @@
     var root = event.target;
     sockets.set(root, event.detail.socketWrapper);
     root.setAttribute("data-was-live", "");
-    setStatus(root, "connected");
     event.detail.socketWrapper.send(JSON.stringify({
       type: "sync",
       ids: shownIds(root),
       newest: parseInt(root.getAttribute("data-newest") || "0", 10),
       live: !!root.querySelector("[data-live-cards]")
     }));
+  });
+
+  // The server ends its answer to a sync with a control frame, not HTML: from then on
+  // the page shows the cards as they are, and the indicator says "Live".
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var message = event.detail.message;
+    if (typeof message !== "string" || message.charAt(0) !== "{") return;
+    event.preventDefault();
+    var frame = null;
+    try { frame = JSON.parse(message); } catch (e) { return; }
+    if (frame && frame.type === "synced") setStatus(event.target, "connected");
   });
 
   document.addEventListener("htmx:wsClose", function (event) {

@@ -46,6 +46,15 @@ def socket(project_id: int, user=None, *, origin: tuple = ORIGIN) -> WebsocketCo
     return WebsocketCommunicator(application, f"/ws/projects/{project_id}/", headers=headers)
 
 
+async def sync(communicator: WebsocketCommunicator, ids: list[int], **extra) -> str:
+    """Send the page's sync; return the HTML answered before the closing `synced` frame."""
+    await communicator.send_to(text_data=json.dumps({"type": "sync", "ids": ids, **extra}))
+    frames = []
+    while (frame := await communicator.receive_from(timeout=2)) != '{"type": "synced"}':
+        frames.append(frame)
+    return "".join(frames)
+
+
 async def refused_with(communicator: WebsocketCommunicator) -> int | None:
     connected, _ = await communicator.connect()
     if not connected:
@@ -101,8 +110,7 @@ async def test_a_state_change_reaches_only_that_projects_sockets(alice):
     on_forest = await database_sync_to_async(socket)(forest.pk, alice)
     await on_harbour.connect()
     await on_forest.connect()
-    await on_harbour.send_to(text_data=json.dumps({"type": "sync", "ids": [generation.pk]}))
-    await on_harbour.receive_output(timeout=2)  # the re-sync answer
+    assert f'id="generation-{generation.pk}"' in await sync(on_harbour, [generation.pk])
 
     await database_sync_to_async(move)(generation.pk, State.PROCESSING)
 
@@ -118,7 +126,7 @@ async def test_a_new_generation_is_pushed_to_the_top_of_a_live_list(alice):
     project = await database_sync_to_async(make_project)(alice)
     communicator = await database_sync_to_async(socket)(project.pk, alice)
     await communicator.connect()
-    await communicator.send_to(text_data=json.dumps({"type": "sync", "ids": [], "live": True}))
+    assert await sync(communicator, [], live=True) == ""
     assert await communicator.receive_nothing(timeout=0.2)
 
     def request_one():
@@ -148,11 +156,8 @@ async def test_reconnecting_page_gets_its_cards_as_they_are_now_plus_missed_new_
     communicator = await database_sync_to_async(socket)(project.pk, alice)
     await communicator.connect()
 
-    await communicator.send_to(
-        text_data=json.dumps({"type": "sync", "ids": [shown.pk], "newest": shown.pk, "live": True})
-    )
+    html = await sync(communicator, [shown.pk], newest=shown.pk, live=True)
 
-    html = await communicator.receive_from(timeout=2)
     card, _, new = html.partition('<div hx-swap-oob="afterbegin:[data-live-cards]">')
     assert f'data-generation="{shown.pk}" data-state="ready"' in card
     assert f'data-generation="{missed.pk}" data-state="queued"' in new
@@ -166,8 +171,7 @@ async def test_sync_never_answers_another_projects_cards(alice, charlie):
     communicator = await database_sync_to_async(socket)(mine.pk, alice)
     await communicator.connect()
 
-    await communicator.send_to(text_data=json.dumps({"type": "sync", "ids": [secret.pk]}))
-
+    assert await sync(communicator, [secret.pk]) == ""
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
 
@@ -177,8 +181,7 @@ async def test_a_card_first_seen_in_a_resync_keeps_getting_updates(alice):
     missed = await database_sync_to_async(make_generation)(project, "missed while away")
     communicator = await database_sync_to_async(socket)(project.pk, alice)
     await communicator.connect()
-    await communicator.send_to(text_data=json.dumps({"type": "sync", "ids": [], "live": True}))
-    await communicator.receive_from(timeout=2)
+    assert f'data-generation="{missed.pk}"' in await sync(communicator, [], live=True)
 
     await database_sync_to_async(move)(missed.pk, State.SUBMITTED)
 

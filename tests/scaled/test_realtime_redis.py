@@ -133,6 +133,7 @@ def test_a_generation_moved_by_process_a_updates_the_socket_on_process_b(two_pro
         frames: list[str] = []
         async with websockets.connect(url, additional_headers=headers) as connection:
             await connection.send(json.dumps({"type": "sync", "ids": [], "live": True}))
+            assert await connection.recv() == '{"type": "synced"}'  # nothing to re-sync yet
             await asyncio.to_thread(shell, REQUEST, two_processes["env"])
             async with asyncio.timeout(60):
                 while 'data-state="ready"' not in (frames[-1] if frames else ""):
