@@ -6,10 +6,12 @@ import json
 import time
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import connection
 
 from generations import realtime, services
 from projects.models import Project
@@ -102,6 +104,16 @@ class CallbackConsumer(AsyncHttpConsumer):
 
     MAX_BODY = 1024 * 1024  # a task's JSON is a few KB; anything near this is not one
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes "old" database connections before every message, and with
+        # CONN_MAX_AGE=0 every connection is old: each callback would open a new one.
+        # The work runs in one long-lived thread that keeps its connection instead and
+        # drops it only when broken (`_receive_callback`).
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def http_request(self, message: dict) -> None:
         if "body" in message:
             self.body.append(message["body"])
@@ -141,6 +153,15 @@ class CallbackConsumer(AsyncHttpConsumer):
         await self.send_response(status, json.dumps(answer).encode(), headers=headers)
 
 
+def _receive_in_worker_thread(**callback) -> tuple[int, dict]:
+    try:
+        return services.receive_callback(**callback)
+    finally:
+        # Kept for the next callback unless an error left it unusable (a database restart).
+        if connection.errors_occurred and not connection.is_usable():
+            connection.close()
+
+
 # One shared worker thread, not one per request, and no connection closing around each
-# call (database_sync_to_async would close it): the SQLite connection is reused.
-_receive_callback = sync_to_async(services.receive_callback, thread_sensitive=True)
+# call (database_sync_to_async would close it): the database connection is reused.
+_receive_callback = sync_to_async(_receive_in_worker_thread, thread_sensitive=True)

@@ -343,15 +343,9 @@ def _after_change(project_id: int, generation_ids: list[int], *, wake: bool = Fa
 
 def poke(generation_id: int) -> None:
     """A provider says something changed: look at this generation now (after commit)."""
-    with transaction.atomic():
-        Generation.objects.filter(pk=generation_id).exclude(state__in=TERMINAL_STATES).update(
-            poke=True, next_action_at=timezone.now()
-        )
+    with transaction.atomic(savepoint=False):
+        Generation.objects.mark_poked(generation_id, timezone.now())
         transaction.on_commit(wake_dispatchers_sync)
-
-
-# What `ProviderConnection.dialect()` reads.
-_CONNECTION_FIELDS = ("connection__kind", "connection__base_url", "connection__api_key_ciphertext")
 
 
 def receive_callback(
@@ -364,36 +358,41 @@ def receive_callback(
     neither move a generation nor make us download anything. No provider is called
     here, so the answer is quick.
     """
-    generation = (
-        Generation.objects.select_related("connection")
-        .only("callback_url", "provider_task_id", *_CONNECTION_FIELDS)
-        .filter(callback_token=token, connection__kind=kind)
-        .exclude(callback_url="")
-        .order_by()
-        .first()
-    )
-    if generation is None:
+    target = Generation.objects.callback_target(token=token, kind=kind)
+    if target is None:
         return 404, {"error": "Unknown callback."}
     # parse_callback makes no HTTP call, so the dialect needs no client here.
-    dialect = generation.connection.dialect(client=None)
+    dialect = target.connection.dialect(client=None)
     callback = CallbackRequest(method=method, headers=headers, body=body)
     # The nonce and the poke commit together: one write transaction per callback.
     with transaction.atomic():
         try:
             status = dialect.parse_callback(
                 callback,
-                callback_url=generation.callback_url,
+                callback_url=target.callback_url,
                 now=time.time(),
                 seen_nonce=remember_nonce,
             )
         except ProviderError as error:
-            logger.warning("Callback for generation %s refused: %s", generation.pk, error.message)
+            logger.warning(
+                "Callback for generation %s refused: %s", target.generation_id, error.message
+            )
             return 401, {"error": error.message}
-        if (
-            status.task_id
-            and generation.provider_task_id
-            and status.task_id != generation.provider_task_id
-        ):
+        if status.task_id and target.task_id and status.task_id != target.task_id:
             return 400, {"error": "This callback is about another task."}
-        poke(generation.pk)
+        if _could_move(target.state, status):
+            poke(target.generation_id)
     return 200, {"ok": True}
+
+
+def _could_move(state: State, hint: TaskStatus) -> bool:
+    """Whether a callback's (unsigned) body hints at a step beyond `state`.
+
+    States only move forward, so a hint at the state we have or an earlier one (a
+    repeat, a late arrival) cannot teach the re-read anything: it is answered without
+    waking the dispatcher. Anything else, an unknown state included, is looked at. If a
+    body understated the news, the next poll still finds it.
+    """
+    if hint.state is None:
+        return True
+    return STATE_RANK[PROVIDER_STATES[hint.state]] > STATE_RANK[state]

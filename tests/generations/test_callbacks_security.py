@@ -99,6 +99,24 @@ def test_a_correctly_signed_callback_asks_the_dispatcher_to_look_now(client, gen
     assert fresh.state == State.PROCESSING
 
 
+def test_a_callback_repeating_the_state_we_have_is_answered_without_a_look(client, generation):
+    headers = signed(generation)
+    response = post(client, path_of(generation), headers, body(state="processing"))
+
+    assert response.status_code == 200
+    assert untouched(generation)  # states only move forward: a re-read could teach nothing
+    # Still a used nonce: the same callback again is a replay.
+    assert post(client, path_of(generation), headers, body(state="success")).status_code == 401
+
+
+@pytest.mark.parametrize("state", ["success", "failed", "a-state-nobody-documented"])
+def test_a_callback_hinting_at_news_or_at_the_unknown_is_looked_at(client, generation, state):
+    response = post(client, path_of(generation), signed(generation), body(state=state))
+
+    assert response.status_code == 200
+    assert Generation.objects.get(pk=generation.pk).poke
+
+
 def without_final_newline(generation: Generation) -> dict[str, str]:
     headers = signed(generation)
     text = signing.signing_string(
