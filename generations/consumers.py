@@ -103,6 +103,8 @@ class CallbackConsumer(AsyncHttpConsumer):
     """
 
     MAX_BODY = 1024 * 1024  # a task's JSON is a few KB; anything near this is not one
+    # Answered on its own: no channel of the layer to open (and listen on) per request.
+    channel_layer_alias = None
 
     async def dispatch(self, message: dict) -> None:
         # Channels closes "old" database connections before every message, and with
