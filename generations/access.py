@@ -27,11 +27,8 @@ def get_generation_for_user(
 
 def get_output_for_user(request: HttpRequest, project_id: int, output_id: int) -> GenerationOutput:
     project = get_project_for_user(request, project_id)
-    return get_object_or_404(
-        GenerationOutput.objects.select_related("generation__project"),
-        pk=output_id,
-        generation__project=project,
-    )
+    # Just the output row: thumbnails, most of these requests, need nothing else.
+    return get_object_or_404(GenerationOutput, pk=output_id, generation__project=project)
 
 
 def get_input_for_user(request: HttpRequest, project_id: int, input_id: int) -> GenerationInput:

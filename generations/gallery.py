@@ -2,7 +2,7 @@
 
 Pages are keyset-paginated on (created_at, id), newest first, so page 200 costs what
 page 1 costs; each page is a fixed number of queries (generations with their review,
-then their outputs), whatever its size.
+then the outputs of the cards not cached, see cards.py), whatever its size.
 """
 
 from __future__ import annotations
@@ -123,8 +123,7 @@ def page(
         generations = generations.filter(
             Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk)
         )
-    cards = generations.select_related("project", "review").prefetch_related("outputs")
-    rows = list(cards[: size + 1])
+    rows = list(generations.select_related("review")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return rows, (Cursor(rows[-1].created_at, rows[-1].pk) if more else None)

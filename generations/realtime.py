@@ -12,14 +12,12 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.template.loader import render_to_string
 
+from generations.cards import render_cards as cards_html
 from generations.models import Generation
 
 logger = logging.getLogger(__name__)
 
-# The one template every page renders a card with (on load, in a form reply, in a push).
-CARD_TEMPLATE = "partials/generation_card.html"
 # Where a new card goes: any container on the page that shows the project's latest work.
 LIVE_CONTAINER = "[data-live-cards]"
 # A re-sync answers at most this many cards created while the page was away.
@@ -31,18 +29,13 @@ def group_name(project_id: int) -> str:
 
 
 def card_queryset():
-    """Generations with what a card shows, in a constant number of queries."""
-    return Generation.objects.select_related("project", "review").prefetch_related("outputs")
-
-
-def render_card(generation: Generation) -> str:
-    """The card exactly as the page renders it (no per-user context: it is sent to all)."""
-    return render_to_string(CARD_TEMPLATE, {"generation": generation})
+    """Generations with what a card shows (cards_html fetches the outputs it needs)."""
+    return Generation.objects.select_related("review")
 
 
 def render_cards(project_id: int, ids: Iterable[int]) -> dict[int, str]:
-    generations = card_queryset().filter(project_id=project_id, pk__in=list(ids))
-    return {generation.pk: render_card(generation) for generation in generations}
+    generations = list(card_queryset().filter(project_id=project_id, pk__in=list(ids)))
+    return {g.pk: html for g, html in zip(generations, cards_html(generations), strict=True)}
 
 
 def as_new(html: str) -> str:
@@ -75,5 +68,5 @@ def sync_html(project_id: int, ids: list[int], *, newest: int, live: bool) -> tu
     missed = card_queryset().filter(project_id=project_id, pk__gt=since)
     latest = list(missed.order_by("-created_at", "-id")[:SYNC_NEW_LIMIT])
     if latest:
-        html += as_new("".join(render_card(generation) for generation in latest))
+        html += as_new("".join(cards_html(latest)))
     return html, [generation.pk for generation in latest]

@@ -21,6 +21,11 @@ class ProjectQuerySet(models.QuerySet["Project"]):
     def archived(self) -> ProjectQuerySet:
         return self.filter(archived_at__isnull=False)
 
+    def with_member_role(self, user: settings.AUTH_USER_MODEL) -> ProjectQuerySet:
+        """Each project with `member_role`: this user's role as a member, or None."""
+        membership = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user)
+        return self.annotate(member_role=Subquery(membership.values("role")[:1]))
+
     def with_list_details(self) -> ProjectQuerySet:
         """Counts and a cover for the project list, in the same query as the projects."""
         libraries = Project.libraries.through.objects.filter(project=OuterRef("pk"))
@@ -91,13 +96,6 @@ class Project(models.Model):
             return reverse("generations:output_file", args=[self.pk, cover_output_id, "thumbnail"])
         cover_image_id = getattr(self, "cover_image_id", None)
         return reverse("library:image_thumb", args=[cover_image_id]) if cover_image_id else ""
-
-    def role_for(self, user: settings.AUTH_USER_MODEL) -> str | None:
-        """ "owner", "editor" or "viewer"; None for someone with no access at all."""
-        if self.owner_id == user.pk:
-            return "owner"
-        membership = self.memberships.filter(user=user).first()
-        return membership.role if membership else None
 
 
 class ProjectMembership(models.Model):

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last: runs the whole stack in the request's thread (see the class).
+    "studio.middleware.SyncStackMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -169,6 +171,20 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Caches ----------------------------------------------------------------------------
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rendered generation cards (generations/cards.py), in each process's memory: their
+    # keys carry the version of what they show, so processes never need to agree, and a
+    # deploy's new template starts from an empty cache. A card is ~1.5 KB.
+    "cards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "cards",
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
 
 # --- Accounts --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

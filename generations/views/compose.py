@@ -49,7 +49,11 @@ def composer_context(
     if form is None:
         form = ComposerForm(initial=initial_from(values), connections=connections)
     index = subject_index(project)
-    picked = [*values.getlist("picked"), values.get("start_output"), values.get("end_output")]
+    # Only the modes that take images offer stills to pick: spare the query for the rest.
+    stills = []
+    if form.shows["images"] or form.shows["start"]:
+        picked = [*values.getlist("picked"), values.get("start_output"), values.get("end_output")]
+        stills = recent_stills(project, include=[pk for pk in picked if pk])
     return {
         "project": project,
         "composer_form": form,
@@ -66,16 +70,14 @@ def composer_context(
             for subjects in index.values()
             for s in subjects
         ],
-        "stills": recent_stills(project, include=[pk for pk in picked if pk]),
+        "stills": stills,
     }
 
 
 def recent_context(project: Project) -> dict:
     return {
         "recent_generations": list(
-            Generation.objects.filter(project=project)
-            .select_related("review")
-            .prefetch_related("outputs")[:RECENT_CARDS]
+            Generation.objects.filter(project=project).select_related("review")[:RECENT_CARDS]
         ),
     }
 

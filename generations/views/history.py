@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from generations.access import get_generation_for_user
 from generations.actions import can_cancel, recorded_seed
+from generations.cards import render_card
 from generations.forms import HistoryFilterForm
 from generations.models import Generation, State
 from library.models import Subject
@@ -49,7 +50,7 @@ def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
 def history(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request, project_id)
     form = HistoryFilterForm(request.GET)
-    generations = filtered(project, form).select_related("review").prefetch_related("outputs")
+    generations = filtered(project, form).select_related("review")
     page = Paginator(generations, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "project": project,
@@ -100,4 +101,4 @@ def _timeline(generation: Generation) -> list[tuple]:
 def card(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
     """One card as the gallery and the project page show it (for polling and re-syncs)."""
     generation = get_generation_for_user(request, project_id, generation_id)
-    return render(request, "partials/generation_card.html", {"generation": generation})
+    return HttpResponse(render_card(generation))
