@@ -19,7 +19,8 @@ between requests. Meanwhile one task fires CALLBACK_RATE signed callbacks a seco
 (`providers.signing.callback_headers`, a fresh nonce each) at the in-flight generations,
 each saying what the provider would: the task is processing. The first one for a
 generation still shown as queueing makes the dispatcher re-read its task; the repeats
-are checked, recorded and answered without one (states only move forward).
+are checked, recorded and answered without one (states only move forward), and put the
+task's next safety-net poll off by an interval.
 The server's resident memory is sampled from /proc/<pid>/status throughout.
 
 The server runs with DEBUG off, as in production: with it on, Django logs every SQL

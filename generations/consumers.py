@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
@@ -108,7 +109,8 @@ class CallbackConsumer(AsyncHttpConsumer):
 
     async def dispatch(self, message: dict) -> None:
         # Channels closes "old" database connections before every message, and with
-        # CONN_MAX_AGE=0 every connection is old: each callback would open a new one.
+        # CONN_MAX_AGE=0 (PostgreSQL here) every connection is old: each callback would
+        # open a new one.
         # The work runs in one long-lived thread that keeps its connection instead and
         # drops it only when broken (`_receive_callback`).
         handler = getattr(self, get_handler_name(message), None)
@@ -164,6 +166,12 @@ def _receive_in_worker_thread(**callback) -> tuple[int, dict]:
             connection.close()
 
 
-# One shared worker thread, not one per request, and no connection closing around each
-# call (database_sync_to_async would close it): the database connection is reused.
-_receive_callback = sync_to_async(_receive_in_worker_thread, thread_sensitive=True)
+# A worker thread of the callbacks' own, not one per request, and no connection closing
+# around each call (database_sync_to_async would close it): the connection is reused.
+# Not the shared thread of thread-sensitive calls either, where the in-process dispatcher
+# and the websockets do their database work: callbacks would queue behind them.
+_receive_callback = sync_to_async(
+    _receive_in_worker_thread,
+    thread_sensitive=False,
+    executor=ThreadPoolExecutor(1, thread_name_prefix="callbacks"),
+)

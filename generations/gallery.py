@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from generations import realtime
+from generations import cards, realtime
 from generations.models import Generation, Mode, Review, State, normalize_tags
 from projects.models import Project
 
@@ -117,13 +117,14 @@ def filtered(project: Project, data: dict) -> QuerySet[Generation]:
 
 def page(
     generations: QuerySet[Generation], *, after: Cursor | None, size: int = PAGE_SIZE
-) -> tuple[list[Generation], Cursor | None]:
-    """One page of cards after `after`, and the cursor of the next page (None: the end)."""
+) -> tuple[list, Cursor | None]:
+    """One page of cards after `after` (rows of `cards.listing`), and the cursor of the
+    next page (None: the end)."""
     if after:
         generations = generations.filter(
             Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk)
         )
-    rows = list(generations.select_related("review")[: size + 1])
+    rows = list(cards.listing(generations)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return rows, (Cursor(rows[-1].created_at, rows[-1].pk) if more else None)

@@ -153,6 +153,28 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
                 sql, [True, db.ops.adapt_datetimefield_value(now), generation_id, *terminal]
             )
 
+    def defer_poll(self, generation_id: int, until: timezone.datetime) -> None:
+        """A signed callback shows the provider at work on this task: its next
+        safety-net poll can wait until `until`.
+
+        Only a generation waiting on the provider, not poked, not leased (the dispatcher
+        plans its own next look on release) and due sooner. Callbacks for a running task
+        keep coming, so the polls stay away while they do; once they stop (a final one
+        lost) the poll comes within one interval of the last.
+        """
+        db = connections[self.db]
+        q = db.ops.quote_name
+        polled = sorted({State.SUBMITTED, State.QUEUEING, State.PROCESSING})
+        sql = (
+            f"UPDATE {q(Generation._meta.db_table)} SET {q('next_action_at')} = %s "
+            f"WHERE {q('id')} = %s AND {q('poke')} = %s AND {q('lease_expires_at')} IS NULL "
+            f"AND {q('next_action_at')} < %s "
+            f"AND {q('state')} IN ({', '.join(['%s'] * len(polled))})"
+        )
+        until = db.ops.adapt_datetimefield_value(until)
+        with db.cursor() as cursor:
+            cursor.execute(sql, [until, generation_id, False, until, *polled])
+
 
 @dataclass(frozen=True)
 class CallbackTarget:

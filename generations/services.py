@@ -312,10 +312,15 @@ def poll_delay(generation: Generation, *, first: bool) -> timedelta:
         else:
             seconds = max(settings.GENERATIONS_FIRST_POLL, spec.expected_seconds)
     else:
-        seconds = (
-            settings.GENERATIONS_SIMULATOR_POLL if simulator else settings.GENERATIONS_POLL_SECONDS
-        )
+        seconds = poll_interval(generation.connection.kind)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def poll_interval(connection_kind: str) -> float:
+    """Seconds between safety-net polls of a running task (before jitter)."""
+    if connection_kind == "simulator":
+        return settings.GENERATIONS_SIMULATOR_POLL
+    return settings.GENERATIONS_POLL_SECONDS
 
 
 def callback_url_for(generation: Generation) -> str | None:
@@ -382,6 +387,11 @@ def receive_callback(
             return 400, {"error": "This callback is about another task."}
         if _could_move(target.state, status):
             poke(target.generation_id)
+        else:
+            interval = poll_interval(target.connection.kind)
+            Generation.objects.defer_poll(
+                target.generation_id, timezone.now() + timedelta(seconds=interval)
+            )
     return 200, {"ok": True}
 
 
@@ -390,8 +400,9 @@ def _could_move(state: State, hint: TaskStatus) -> bool:
 
     States only move forward, so a hint at the state we have or an earlier one (a
     repeat, a late arrival) cannot teach the re-read anything: it is answered without
-    waking the dispatcher. Anything else, an unknown state included, is looked at. If a
-    body understated the news, the next poll still finds it.
+    waking the dispatcher, and it puts the next safety-net poll off by an interval: the
+    provider is plainly at work on the task. Anything else, an unknown state included, is
+    looked at. If a body understated the news, the next poll still finds it.
     """
     if hint.state is None:
         return True

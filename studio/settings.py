@@ -96,6 +96,10 @@ MIDDLEWARE = [
     "studio.middleware.SyncStackMiddleware",
 ]
 
+# Threads that run requests, middleware to view (studio/handlers.py). Requests wait for
+# one when all are busy; websockets and callbacks do not use them.
+STUDIO_REQUEST_THREADS = env_int("STUDIO_REQUEST_THREADS", 8, minimum=1)
+
 ROOT_URLCONF = "studio.urls"
 ASGI_APPLICATION = "studio.asgi.application"
 
@@ -133,8 +137,8 @@ TEMPLATES = [
 # --- Database: SQLite in the data folder unless DATABASE_URL names another ------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("sqlite", "postgres", "postgresql"))
 if DATABASE_URL:
-    # No persistent connections: under ASGI each worker thread would keep its own, and a
-    # few processes exhaust PostgreSQL's max_connections. Put a pooler in front at scale.
+    # No persistent connections: every request thread, dispatcher and consumer thread of
+    # every process would hold one open. Put a pooler in front at scale.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     DATABASES = {
@@ -153,6 +157,9 @@ else:
                     "PRAGMA busy_timeout=20000;"
                 ),
             },
+            # Each of the server's request threads (studio/handlers.py) keeps its
+            # connection: opening one, with its PRAGMAs, was a good part of a small page.
+            "CONN_MAX_AGE": 600,
             # Tests use a file, not shared memory, so the live server's threads and
             # child processes see one database with WAL's concurrency.
             "TEST": {"NAME": Path(tempfile.gettempdir()) / f"studio-test-{os.getpid()}.sqlite3"},
@@ -185,6 +192,18 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }
+if not REDIS_URL:
+    # One web process (the in-memory channel layer serves no other): sessions are read
+    # from its memory and written through to the database, a query saved on every page.
+    # Several processes keep reading the database: a logout in one would leave the
+    # session alive in the memory of the others.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "sessions",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
 
 # --- Accounts --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from generations.cards import listing
 from generations.composer import (
     initial_from,
     prefill,
@@ -77,7 +78,7 @@ def composer_context(
 def recent_context(project: Project) -> dict:
     return {
         "recent_generations": list(
-            Generation.objects.filter(project=project).select_related("review")[:RECENT_CARDS]
+            listing(Generation.objects.filter(project=project))[:RECENT_CARDS]
         ),
     }
 

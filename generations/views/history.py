@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from generations.access import get_generation_for_user
 from generations.actions import can_cancel, recorded_seed
-from generations.cards import render_card
+from generations.cards import listing, render_card
 from generations.forms import HistoryFilterForm
 from generations.models import Generation, State
 from library.models import Subject
@@ -50,14 +51,17 @@ def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
 def history(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request, project_id)
     form = HistoryFilterForm(request.GET)
-    generations = filtered(project, form).select_related("review")
+    generations = listing(filtered(project, form))
     page = Paginator(generations, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "project": project,
         "filter_form": form,
         "page": page,
         "filtering": any(v for k, v in request.GET.items() if k != "page"),
+        # Ordered by the name alone: DISTINCT also covers the ordering's columns, so the
+        # model's (name, id) would list a name found in two libraries twice.
         "subject_names": Subject.objects.filter(library__projects=project)
+        .order_by(Lower("name"))
         .values_list("name", flat=True)
         .distinct(),
     }

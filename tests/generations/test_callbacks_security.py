@@ -109,6 +109,36 @@ def test_a_callback_repeating_the_state_we_have_is_answered_without_a_look(clien
     assert post(client, path_of(generation), headers, body(state="success")).status_code == 401
 
 
+def test_a_callback_repeating_the_state_we_have_puts_the_next_poll_off(
+    client, generation, settings
+):
+    settings.GENERATIONS_SIMULATOR_POLL = 30
+    Generation.objects.filter(pk=generation.pk).update(
+        next_action_at=timezone.now() + timedelta(seconds=5)
+    )
+    before = timezone.now()
+    response = post(client, path_of(generation), signed(generation), body(state="processing"))
+
+    assert response.status_code == 200
+    fresh = Generation.objects.get(pk=generation.pk)
+    # The provider is at work on it: the safety-net poll waits a whole interval from now.
+    interval = timedelta(seconds=30)
+    assert before + interval <= fresh.next_action_at <= timezone.now() + interval
+    assert (fresh.state, fresh.poke) == (State.PROCESSING, False)
+
+
+@pytest.mark.parametrize(
+    "held", [{"poke": True}, {"lease_owner": "d1", "lease_expires_at": LATER}], ids=str
+)
+def test_a_repeated_state_leaves_a_look_already_planned_alone(client, generation, held):
+    now = timezone.now()
+    Generation.objects.filter(pk=generation.pk).update(next_action_at=now, **held)
+    response = post(client, path_of(generation), signed(generation), body(state="processing"))
+
+    assert response.status_code == 200
+    assert Generation.objects.get(pk=generation.pk).next_action_at == now
+
+
 @pytest.mark.parametrize("state", ["success", "failed", "a-state-nobody-documented"])
 def test_a_callback_hinting_at_news_or_at_the_unknown_is_looked_at(client, generation, state):
     response = post(client, path_of(generation), signed(generation), body(state=state))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from generations.models import GenerationInput, Mode, State
 from tests.factories import body_of
 from tests.generations.ui_factories import make_generation, png_input
-from tests.library.factories import make_project
+from tests.library.factories import make_library, make_project, make_subject
 
 
 @pytest.fixture
@@ -70,6 +70,19 @@ def test_history_filters_by_mode_model_state_subject_dates_and_words(owner, proj
     until = (now - timedelta(days=3)).date().isoformat()
     assert shown(history(owner, project, until=until)) == [clip.pk]
     assert shown(history(owner, project, q="nothing like it")) == []
+
+
+def test_the_subject_list_names_a_subject_of_two_libraries_once(owner, project, alice):
+    for name in ("Main cast", "Extras"):
+        library = make_library(owner=alice, name=name)
+        make_subject(library=library, name="Mia")
+        project.libraries.add(library)
+    make_subject(library=library, name="Ada")
+    datalist = re.search(
+        r'<datalist id="history-subjects">(.*?)</datalist>',
+        history(owner, project).content.decode(),
+    )
+    assert re.findall(r'<option value="([^"]+)">', datalist.group(1)) == ["Ada", "Mia"]
 
 
 def test_filtered_history_keeps_filters_in_the_page_links(owner, project):
