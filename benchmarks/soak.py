@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import LoopbackClient  # noqa: E402
 from benchmarks.load import (  # noqa: E402
     GENERATIONS,
     base_env,
@@ -63,10 +63,14 @@ async def one_socket(
     return f'data-generation="{ids[0]}"' in frame
 
 
-async def soak(base: str, world: dict, pid: int) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+async def soak(port: int, world: dict, pid: int) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}"
+    client = LoopbackClient(port)
+    try:
         await log_in(client, world["users"][0])
         cookie = client.cookies["sessionid"]
+    finally:
+        await client.close()
     project = world["projects"][0]
     url = base.replace("http", "ws", 1) + f"/ws/projects/{project['id']}/"
     headers = {"Cookie": f"sessionid={cookie}", "Origin": base}
@@ -126,13 +130,12 @@ def print_table(results: dict[str, Any]) -> None:
 
 def main() -> dict[str, Any]:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="studio-soak-bench-") as data_dir:
         env = base_env(data_dir, port)
         world = child(env, "seed", "2", "1", str(GENERATIONS), "0")
         server = start_server(env, port)
         try:
-            results = asyncio.run(soak(base, world, server.pid))
+            results = asyncio.run(soak(port, world, server.pid))
         finally:
             stop(server)
     print_table(results)
