@@ -92,8 +92,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    # Last: runs the whole stack in the request's thread (see the class).
-    "studio.middleware.SyncStackMiddleware",
 ]
 
 # Threads that run requests, middleware to view (studio/handlers.py). Requests wait for
