@@ -128,7 +128,9 @@ def test_a_callback_repeating_the_state_we_have_puts_the_next_poll_off(
 
 
 @pytest.mark.parametrize(
-    "held", [{"poke": True}, {"lease_owner": "d1", "lease_expires_at": LATER}], ids=str
+    "held",
+    [{"poke": True}, {"lease_owner": "d1", "lease_expires_at": LATER}],
+    ids=["poked", "leased"],
 )
 def test_a_repeated_state_leaves_a_look_already_planned_alone(client, generation, held):
     now = timezone.now()
