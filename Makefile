@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	SIMULATOR_URL=http://$(HOST):$(PORT)/simulator \
-	  $(BIN)/uvicorn studio.asgi:application --host $(HOST) --port $(PORT) --lifespan on --no-access-log
+	  $(BIN)/uvicorn studio.asgi:application --host $(HOST) --port $(PORT) --lifespan on --no-access-log \
+	  --ws studio.websocket:WebSocketProtocol
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

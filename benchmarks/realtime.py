@@ -112,7 +112,11 @@ class Receipts:
 def _serve(app, port: int):
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="error")
+    from studio.websocket import UVICORN_WS
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", log_level="error", ws=UVICORN_WS
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from django.core.files.base import ContentFile
 
+from studio.websocket import UVICORN_WS
 from tests.factories import make_png, make_user
 
 
@@ -128,7 +129,7 @@ class LiveStudio:
             port=port,
             lifespan="on",
             log_level="warning",
-            ws="websockets-sansio",
+            ws=UVICORN_WS,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

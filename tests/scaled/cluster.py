@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from studio.websocket import UVICORN_WS
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -160,6 +161,8 @@ class Cluster:
             "--lifespan",
             "on",
             "--no-access-log",
+            "--ws",
+            UVICORN_WS,
             "--log-level",
             "warning",
         ]

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from studio.websocket import UVICORN_WS
+
 
 class Command(BaseCommand):
     help = "Run the Vidu simulator alone (official, PowerTokens, KKIAI and Vtrix dialects)."
@@ -40,5 +42,10 @@ class Command(BaseCommand):
             f"{base}/vtrix/model/v1/generation (Bearer)"
         )
         uvicorn.run(
-            "studio.asgi:application", host=host, port=port, lifespan="on", log_level=log_level
+            "studio.asgi:application",
+            host=host,
+            port=port,
+            lifespan="on",
+            log_level=log_level,
+            ws=UVICORN_WS,
         )
