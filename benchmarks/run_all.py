@@ -1,16 +1,19 @@
 """Run every benchmark and write benchmarks/results.json with the machine's description.
 
 Each benchmark is a module in this folder with a `main() -> dict` that prints its own
-table and returns its figures.
+table and returns its figures. Each runs in a fresh interpreter of its own: one that
+sets Django up in process (realtime.py does) must leave nothing behind, threads, heap or
+settings, in the process that then loads the next one's server.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,13 +44,25 @@ def machine() -> dict:
     }
 
 
+def run(name: str) -> dict:
+    """`benchmarks.<name>.main()` in a child interpreter; its figures come back as JSON."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        program = (
+            "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+            f"from benchmarks import {name}; "
+            f"Path(sys.argv[2]).write_text(json.dumps({name}.main()))"
+        )
+        subprocess.run(
+            [sys.executable, "-c", program, str(HERE.parent), out.name], cwd=HERE.parent, check=True
+        )
+        return json.loads(Path(out.name).read_text())
+
+
 def main() -> None:
-    sys.path.insert(0, str(HERE.parent))
     results = {"machine": machine(), "ran_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     for name in BENCHMARKS:
-        print(f"\n== {name} ==")
-        module = importlib.import_module(f"benchmarks.{name}")
-        results[name] = module.main()
+        print(f"\n== {name} ==", flush=True)
+        results[name] = run(name)
     out = HERE / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nWrote {out}")
