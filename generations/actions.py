@@ -17,7 +17,7 @@ from django.db import transaction
 
 from generations import services
 from generations.composer import read_image
-from generations.models import Generation, GenerationInput, Mode, State
+from generations.models import TASK_STATES, Generation, GenerationInput, Mode, State
 from generations.services import InputImage, request_generation
 from providers import http
 from providers.base import ProviderError
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 # Before a task id exists the provider has nothing to cancel; while the create call is
 # out we cannot know whether it will exist, so cancelling must wait for the answer.
 LOCAL_CANCEL_STATES = frozenset({State.QUEUED})
-PROVIDER_CANCEL_STATES = frozenset({State.SUBMITTED, State.QUEUEING, State.PROCESSING})
+PROVIDER_CANCEL_STATES = TASK_STATES
 
 
 class ActionRefused(Exception):

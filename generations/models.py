@@ -78,6 +78,8 @@ TERMINAL_STATES = frozenset({State.READY, State.FAILED, State.CANCELLED})
 IN_FLIGHT_STATES = frozenset(
     {State.SUBMITTING, State.SUBMISSION_UNKNOWN, State.SUBMITTED, State.QUEUEING, State.PROCESSING}
 )
+# States in which the provider holds our task under its id: it can be polled and cancelled.
+TASK_STATES = frozenset({State.SUBMITTED, State.QUEUEING, State.PROCESSING})
 
 
 def new_callback_token() -> str:
@@ -164,7 +166,7 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         """
         db = connections[self.db]
         q = db.ops.quote_name
-        polled = sorted({State.SUBMITTED, State.QUEUEING, State.PROCESSING})
+        polled = sorted(TASK_STATES)
         sql = (
             f"UPDATE {q(Generation._meta.db_table)} SET {q('next_action_at')} = %s "
             f"WHERE {q('id')} = %s AND {q('poke')} = %s AND {q('lease_expires_at')} IS NULL "
