@@ -43,7 +43,8 @@ SHEET_FORMATS = {"png": ("PNG", "image/png"), "pdf": ("PDF", "application/pdf")}
 @require_POST
 def animatic(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
     """Start rendering the animatic in the background (unless one is running)."""
-    storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
+    # Rendering writes a file and takes a core for a while: an editor's work, not a viewer's.
+    storyboard = get_storyboard_for_user(request, project_id, storyboard_id, edit=True)
     animatics.start(storyboard)
     if request.htmx:
         return animatic_partial(request, storyboard)
@@ -62,6 +63,7 @@ def animatic_partial(request: HttpRequest, storyboard: Storyboard) -> HttpRespon
         "storyboard": storyboard,
         "project": storyboard.project,
         "animatic": animatics.status(storyboard),
+        "can_edit": storyboard.project.role in ("owner", "editor"),
     }
     return render(request, "storyboards/detail.html#animatic", context)
 

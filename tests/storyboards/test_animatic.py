@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
 
+from projects.models import ProjectMembership
 from storyboards import animatic, services
 from storyboards.models import Shot
 from tests.generations.gallery_factories import make_project
@@ -149,3 +150,22 @@ def test_a_stranger_gets_404(client, charlie, board, name):
     url = reverse(f"storyboards:{name}", args=[board.project_id, board.pk])
     method = client.post if name == "animatic" else client.get
     assert method(url).status_code == 404
+
+
+def test_a_viewer_cannot_start_the_render_but_may_download_a_finished_one(
+    client, bob, board, monkeypatch
+):
+    monkeypatch.setattr(animatic.threading.Thread, "start", lambda self: None)
+    ProjectMembership.objects.create(project=board.project, user=bob, role="viewer")
+    client.force_login(bob)
+    kwargs = {"project_id": board.project_id, "storyboard_id": board.pk}
+
+    response = client.post(reverse("storyboards:animatic", kwargs=kwargs))
+
+    assert response.status_code == 403
+    assert animatic.status(board)["state"] != "running"
+    animatic._write_status(animatic.folder(board) / "status.json", "done", 1.0)
+    animatic.video_path(board).write_bytes(b"mp4")
+    page = client.get(reverse("storyboards:detail", kwargs=kwargs)).content.decode()
+    assert reverse("storyboards:animatic", kwargs=kwargs) not in page
+    assert reverse("storyboards:download_animatic", kwargs=kwargs) in page
