@@ -23,6 +23,7 @@ from generations.models import Generation, GenerationInput, GenerationOutput, Mo
 from generations.services import GenerationRejected, InputImage, request_generation
 from library.imaging import ImageRejected, process_upload
 from library.models import Subject
+from projects.access import parse_id, parse_ids, parse_int
 from projects.models import Project
 from providers import capabilities
 from providers.base import ImageInput
@@ -165,7 +166,7 @@ def project_stills(project: Project) -> Any:
 def recent_stills(project: Project, *, include: Iterable[Any] = ()) -> list[GenerationOutput]:
     """The latest stills to pick from, plus any already picked (say, from an action)."""
     stills = list(project_stills(project).select_related("generation")[:RECENT_STILLS])
-    wanted = {int(pk) for pk in include if str(pk).isdigit()} - {s.pk for s in stills}
+    wanted = set(parse_ids(include)) - {s.pk for s in stills}
     if wanted:
         stills += list(project_stills(project).select_related("generation").filter(pk__in=wanted))
     return stills
@@ -195,11 +196,11 @@ def prefill(*, project: Project, data: QueryDict) -> QueryDict:
     input snapshots are reused by the Retry / Re-run actions, not by the composer.)
     """
     data = data.copy()
-    if _int(data.get("animate")):
+    if parse_id(data.get("animate")):
         data["mode"], data["start_output"] = Mode.IMAGE_TO_VIDEO.value, data["animate"]
     source = None
-    if _int(data.get("from")):
-        source = Generation.objects.filter(project=project, pk=_int(data["from"])).first()
+    if source_id := parse_id(data.get("from")):
+        source = Generation.objects.filter(project=project, pk=source_id).first()
     if source is None:
         return data
     asked_seed, again = data.get("seed"), data.get("run") == "again"
@@ -229,7 +230,7 @@ def refresh_options(data: QueryDict) -> QueryDict:
     spec = spec_for(mode, data.get("model"))
     defaults = capabilities.defaults_for(spec)
     data["mode"], data["model"] = mode.value, spec.model
-    duration = _int(data.get("duration"))
+    duration = parse_int(data.get("duration"))
     if spec.is_video and duration not in spec.durations:
         duration = spec.default_duration
     data["duration"] = str(duration or "")
@@ -250,7 +251,7 @@ def refresh_options(data: QueryDict) -> QueryDict:
     if data.get("options_for") != spec.model:
         for name in BOOLEAN_OPTIONS:
             data[name] = "on" if defaults.get(name) else ""
-    if not _int(data.get("variations")):
+    if not parse_int(data.get("variations")):
         data["variations"] = "1"
     data["options_for"] = spec.model
     return data
@@ -263,10 +264,6 @@ def initial_from(data: QueryDict) -> dict[str, Any]:
     for name in BOOLEAN_OPTIONS:
         initial[name] = bool(data.get(name))
     return initial
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if str(value or "").strip().isdigit() else None
 
 
 def params_from(spec: ModelSpec, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -282,7 +279,7 @@ def params_from(spec: ModelSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     if spec.resolutions and values.get("resolution"):
         params["resolution"] = values["resolution"]
     if spec.is_video and values.get("duration"):
-        params["duration"] = _int(values["duration"]) or values["duration"]
+        params["duration"] = parse_int(values["duration"]) or values["duration"]
     if values.get("seed"):
         params["seed"] = values["seed"]
     if spec.audio:
@@ -353,9 +350,13 @@ def summarize(*, project: Project, data: QueryDict, index: Mapping | None = None
             (f"{n.capitalize()} frame", bool(chosen.get(n) or data.get(f"{n}_output")))
             for n in names
         ]
-    values = {**data.dict(), "seed": _int(data.get("seed")), "off_peak": bool(data.get("off_peak"))}
+    values = {
+        **data.dict(),
+        "seed": parse_int(data.get("seed")),
+        "off_peak": bool(data.get("off_peak")),
+    }
     summary.credits_each = capabilities.estimate_credits(spec, params_from(spec, values))
-    summary.variations = min(max(_int(data.get("variations")) or 1, 1), 4)
+    summary.variations = min(max(parse_int(data.get("variations")) or 1, 1), 4)
     return summary
 
 
@@ -378,8 +379,8 @@ def _files_chosen(value: str) -> dict[str, int]:
     chosen = {}
     for part in value.split(","):
         name, _, count = part.partition(":")
-        if name.strip() and count.strip().isdigit():
-            chosen[name.strip()] = int(count)
+        if name.strip() and (number := parse_int(count)) is not None:
+            chosen[name.strip()] = number
     return chosen
 
 
@@ -387,7 +388,7 @@ def _ids(data: Any, name: str) -> list[int]:
     values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
     if isinstance(values, str):
         values = [values]
-    return [int(v) for v in values if str(v).isdigit()]
+    return parse_ids(values)
 
 
 # --- submitting --------------------------------------------------------------------------------
@@ -465,7 +466,7 @@ def _frame(
     form: ComposerForm, *, name: str, role: str, stills: Mapping[int, GenerationOutput]
 ) -> tuple[InputImage, str] | None:
     upload = form.cleaned_data.get(f"{name}_upload")
-    picked = _int(form.cleaned_data.get(f"{name}_output"))
+    picked = parse_id(form.cleaned_data.get(f"{name}_output"))
     label = f"{name.capitalize()} frame"
     if upload and picked:
         form.add_error(f"{name}_upload", f"Upload a {name} frame or pick a still, not both.")

@@ -15,6 +15,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connection
 
 from generations import realtime, services
+from projects.access import parse_ids, parse_int
 from projects.models import Project
 
 # Close code for "not yours" (anonymous, stranger, or no such project: all look the same).
@@ -31,7 +32,7 @@ def _may_view(user, project_id: int) -> bool:
 def _ids(values: object) -> list[int]:
     if not isinstance(values, list):
         return []
-    return [int(value) for value in values[:MAX_IDS] if str(value).isdigit()]
+    return parse_ids(values[:MAX_IDS])
 
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
@@ -69,7 +70,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             html, new_ids = await database_sync_to_async(realtime.sync_html)(
                 self.project_id,
                 ids,
-                newest=newest if isinstance(newest, int) else 0,
+                newest=parse_int(newest) or 0,
                 live=self.live,
             )
             self.watched.update(new_ids)

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from generations.models import Mode, State
+from projects.access import parse_int
 from providers import capabilities
 from providers.capabilities import ModelSpec
 from providers.models import ProviderConnection
@@ -147,7 +148,7 @@ class ComposerForm(forms.Form):
 
     def _offer_options(self, spec: ModelSpec) -> None:
         duration = self._raw("duration")
-        duration = int(duration) if str(duration or "").isdigit() else spec.default_duration
+        duration = parse_int(duration) or spec.default_duration
         choices = {
             "aspect_ratio": spec.aspect_ratios,
             "resolution": spec.resolutions_for(duration),

@@ -17,10 +17,13 @@ from django.utils import timezone
 
 from generations import cards, realtime
 from generations.models import Generation, Mode, Review, State, normalize_tags
+from projects.access import parse_id, parse_int
 from projects.models import Project
 
 PAGE_SIZE = 36
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A cursor past the last datetime Python can hold is not one of ours.
+MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
 class GalleryFilterForm(forms.Form):
@@ -78,9 +81,10 @@ class Cursor:
     @classmethod
     def parse(cls, text: str) -> Cursor | None:
         micros, _, pk = (text or "").partition("-")
-        if not (micros.isdigit() and pk.isdigit()):
+        micros, pk = parse_int(micros, maximum=MAX_MICROS), parse_id(pk)
+        if micros is None or pk is None:
             return None
-        return cls(EPOCH + timedelta(microseconds=int(micros)), int(pk))
+        return cls(EPOCH + timedelta(microseconds=micros), pk)
 
 
 def filtered(project: Project, data: dict) -> QuerySet[Generation]:

@@ -1,6 +1,9 @@
-"""The permission-checked project lookup every view taking a project id goes through."""
+"""The permission-checked project lookup every view taking a project id goes through,
+and the strict reading of ids (and other counts) that arrive in query strings and forms."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -8,6 +11,37 @@ from django.shortcuts import get_object_or_404
 
 from library.models import Role
 from projects.models import Project
+
+# Primary keys are 64-bit signed integers (BigAutoField; SQLite's INTEGER alike).
+MAX_ID = 2**63 - 1
+
+
+def parse_int(value: object, *, maximum: int = MAX_ID) -> int | None:
+    """A whole number 0..maximum written in ASCII digits (or a JSON int), else None.
+
+    Stricter than str.isdigit(), which also takes "²" that int() then refuses, and
+    bounded: a number past the database's integers fails the query itself. Both were 500s.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= maximum else None
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
+def parse_id(value: object) -> int | None:
+    """A row id from a request (1..MAX_ID), or None: an id that cannot exist finds nothing."""
+    number = parse_int(value)
+    return number if number else None
+
+
+def parse_ids(values: Iterable[object]) -> list[int]:
+    """The well-formed ids among `values`, in order; the others are left out."""
+    return [pk for pk in map(parse_id, values) if pk is not None]
 
 
 def get_project_for_user(request: HttpRequest, project_id: int, *, edit: bool = False) -> Project:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from generations import gallery
 from generations.gallery import Cursor, GalleryFilterForm, ReviewForm
 from generations.models import Generation, GenerationOutput, Mode
-from projects.access import get_project_for_user
+from projects.access import get_project_for_user, parse_ids
 
 TEMPLATE = "generations/gallery.html"
 
@@ -126,7 +126,7 @@ def review(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
 def compare(request: HttpRequest, project_id: int) -> HttpResponse:
     """Two or more results side by side, or two under a slider."""
     project = get_project_for_user(request, project_id)
-    ids = [int(value) for value in request.GET.getlist("ids") if value.isdigit()][:6]
+    ids = parse_ids(request.GET.getlist("ids"))[:6]
     found = (
         Generation.objects.filter(project=project, pk__in=ids)
         .select_related("project")

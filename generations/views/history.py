@@ -20,6 +20,8 @@ from projects.access import get_project_for_user
 from projects.models import Project
 
 PAGE_SIZE = 24
+# Each word is one more LIKE in the query; SQLite refuses a thousand of them (a 500).
+MAX_SEARCH_WORDS = 20
 
 
 def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
@@ -28,7 +30,7 @@ def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
     if not form.is_valid():
         return generations
     values = form.cleaned_data
-    for word in values["q"].split():
+    for word in values["q"].split()[:MAX_SEARCH_WORDS]:
         generations = generations.filter(prompt__icontains=word)
     for name in ("mode", "model", "state"):
         if values[name]:

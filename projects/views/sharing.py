@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from library.forms import ShareForm
 from library.models import Library
 from library.services import ShareRefused
-from projects.access import get_project_for_user, require_project_owner
+from projects.access import get_project_for_user, parse_id, require_project_owner
 from projects.services import add_member, attach_library, detach_library
 from projects.views.projects import detail_context
 
@@ -66,8 +66,8 @@ def remove_member(request: HttpRequest, project_id: int, membership_id: int) -> 
 @require_POST
 def attach(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request, project_id, edit=True)
-    library_id = request.POST.get("library", "")
-    if not library_id.isdigit():
+    library_id = parse_id(request.POST.get("library"))
+    if library_id is None:
         raise Http404
     library = get_object_or_404(Library.objects.attachable_by(request.user), pk=library_id)
     attach_library(project=project, library=library)

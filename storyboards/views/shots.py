@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from generations.services import GenerationRejected
 from generations.views.compose import active_connections
+from projects.access import parse_id
 from storyboards import services
 from storyboards.access import get_shot_for_user, get_storyboard_for_user, get_take_for_user
 from storyboards.forms import GenerateForm, ShotForm
@@ -39,8 +40,8 @@ def shot_page(request: HttpRequest, project_id: int, shot_id: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def add_shot(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id, edit=True)
-    after_id = request.GET.get("after", "")
-    after = storyboard.shots.filter(pk=after_id).first() if after_id.isdigit() else None
+    after_id = parse_id(request.GET.get("after"))
+    after = storyboard.shots.filter(pk=after_id).first() if after_id else None
     initial = {
         "mode": storyboard.mode,
         "model": storyboard.model,

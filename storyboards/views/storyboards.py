@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generations.views.compose import active_connections
-from projects.access import get_project_for_user
+from projects.access import get_project_for_user, parse_id, parse_ids
 from storyboards import animatic as animatics
 from storyboards import services
 from storyboards.access import get_storyboard_for_user
@@ -59,9 +59,9 @@ def new_storyboard(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
-    wanted = request.GET.get("shot", "")
+    wanted = parse_id(request.GET.get("shot"))
     shots = storyboard.shots.all()
-    selected = (shots.filter(pk=wanted).first() if wanted.isdigit() else None) or shots.first()
+    selected = (shots.filter(pk=wanted).first() if wanted else None) or shots.first()
     context = page_context(storyboard, selected=selected)
     if request.htmx and request.GET.get("part") == "strip":  # storyboards.js, after a push
         return render(request, f"{TEMPLATE}#strip", context)
@@ -97,7 +97,7 @@ def delete(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpRes
 def reorder(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
     """The full new order of shot ids (drag and drop); a stale list is refused with 409."""
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id, edit=True)
-    ids = [int(value) for value in request.POST.getlist("shot") if value.isdigit()]
+    ids = parse_ids(request.POST.getlist("shot"))
     try:
         services.reorder_shots(storyboard=storyboard, shot_ids=ids)
     except services.OrderConflict as conflict:
@@ -106,8 +106,8 @@ def reorder(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpRe
         messages.error(request, str(conflict))
         return redirect(storyboard)
     if request.htmx:
-        wanted = request.POST.get("selected", "")
-        selected = storyboard.shots.filter(pk=wanted).first() if wanted.isdigit() else None
+        wanted = parse_id(request.POST.get("selected"))
+        selected = storyboard.shots.filter(pk=wanted).first() if wanted else None
         return render(request, f"{TEMPLATE}#board", page_context(storyboard, selected=selected))
     return redirect(storyboard)
 
