@@ -168,10 +168,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channels: in-memory in one process, Redis when several share the work -------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
+    # A socket's receive blocks in Redis for up to 5 s (channels-redis' BZPOPMIN), so the
+    # read timeout must be longer: redis-py 8 reads with a 5 s default, and every quiet
+    # socket dropped after 5-8 s. Keepalive finds a dead Redis that never answers.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30.0,
+                        "socket_connect_timeout": 5.0,
+                        "socket_keepalive": True,
+                    }
+                ]
+            },
         }
     }
 else:
@@ -280,9 +292,19 @@ GENERATIONS_SIMULATOR_POLL = env_float("GENERATIONS_SIMULATOR_POLL", 2.0, minimu
 GENERATIONS_SLOT_WAIT_SECONDS = env_float("GENERATIONS_SLOT_WAIT_SECONDS", 2.0, minimum=0.1)
 GENERATIONS_SUBMIT_ATTEMPTS = env_int("GENERATIONS_SUBMIT_ATTEMPTS", 5, minimum=1)
 GENERATIONS_RECONCILE_SECONDS = env_float("GENERATIONS_RECONCILE_SECONDS", 5.0, minimum=0.1)
-# How long a task we may have created can stay unfound before we call it lost.
+# How long a task we may have created can stay unfound in the provider's task list
+# before the designer is asked what to do (the studio never sends it again on its own).
 GENERATIONS_RECONCILE_GRACE_SECONDS = env_float(
     "GENERATIONS_RECONCILE_GRACE_SECONDS", 60.0, minimum=0
+)
+# How long a look-up that keeps failing (the list unreachable) is retried before asking.
+GENERATIONS_RECONCILE_DEADLINE_SECONDS = env_float(
+    "GENERATIONS_RECONCILE_DEADLINE_SECONDS", 600.0, minimum=0
+)
+# A documented "no such task" fails a task only once the provider has had this long to
+# list it (a task may not be visible the moment it is created).
+GENERATIONS_NOT_FOUND_GRACE_SECONDS = env_float(
+    "GENERATIONS_NOT_FOUND_GRACE_SECONDS", 120.0, minimum=0
 )
 # A submitted generation with no result after this many seconds shows as stalled (and
 # is polled less often). 0: automatic, ten times the model's expected time, at least
