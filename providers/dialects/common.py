@@ -29,15 +29,18 @@ class ConnectionCheck:
 
 
 def lenient_int(value: Any) -> int | None:
-    """An int from 15, "15", 15.0 or "15.0" (PowerTokens sent credits as "15" [S002])."""
+    """An int from 15, "15", 15.0 or "15.0" (PowerTokens sent credits as "15" [S002]).
+
+    None for anything else, infinity (`1e999` in JSON) and numbers past 64 bits
+    included: the database could not store them, and the caller answered 500.
+    """
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int):
-        return value
     try:
-        return int(float(str(value).strip()))
-    except ValueError:
+        number = value if isinstance(value, int) else int(float(str(value).strip()))
+    except (ValueError, OverflowError):
         return None
+    return number if abs(number) < 2**63 else None
 
 
 def lenient_str(value: Any) -> str:

@@ -303,3 +303,18 @@ def test_a_signed_callback_naming_a_foreign_result_url_downloads_only_the_provid
     providers_file = httpx.get(creation["url"]).content
     assert output.sha256 == hashlib.sha256(providers_file).hexdigest()
     assert output.provider_creation_id == creation["id"]
+
+
+@pytest.mark.parametrize("credits", ["1e999", "-1e999", "NaN", str(10**30)])
+def test_a_signed_callback_with_an_impossible_number_of_credits_is_answered(
+    client, generation, credits
+):
+    content = (
+        f'{{"id": "{TASK}", "state": "success", "err_code": "", "credits": {credits}, '
+        '"creations": []}'
+    )
+
+    response = post(client, path_of(generation), signed(generation), content)
+
+    assert response.status_code == 200
+    assert Generation.objects.get(pk=generation.pk).credits is None
