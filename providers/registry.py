@@ -34,9 +34,6 @@ ENV_KEYS = {
     "kkiai": "KKIAI_API_KEY",
     "vtrix": "VTRIX_API_KEY",
 }
-# The simulator accepts any non-empty key unless SIMULATOR_API_KEYS says otherwise,
-# so it works out of the box with a fixed, non-secret one.
-SIMULATOR_DEFAULT_KEY = "sim-local-key"
 SIMULATOR_DEFAULT_URL = "http://127.0.0.1:8000/simulator"
 
 
@@ -60,10 +57,14 @@ def base_url_choices(kind: str) -> tuple[str, ...]:
 
 
 def env_key(kind: str) -> str:
-    """The key the environment gives this kind, or ""."""
+    """The key the environment gives this kind, or "".
+
+    The simulator's falls back to this install's own key (settings.SIMULATOR_API_KEY,
+    generated into the data folder), the one key the built-in simulator accepts.
+    """
     value = os.environ.get(ENV_KEYS.get(kind, ""), "").strip()
     if not value and kind == "simulator":
-        return SIMULATOR_DEFAULT_KEY
+        return getattr(settings, "SIMULATOR_API_KEY", "") or ""
     return value
 
 

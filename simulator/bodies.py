@@ -1,8 +1,10 @@
-"""The JSON the simulator answers with, per dialect (shapes from the seeds and §4/§10.3)."""
+"""The JSON the simulator answers with, per mount (shapes from the seeds and §4/§10)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils import timezone
 
 from simulator.files import file_url
 from simulator.models import SimTask
@@ -31,8 +33,30 @@ _VTRIX_STATUS = {
     SimTask.State.SUCCESS: "success",
     SimTask.State.FAILED: "failed",
 }
+# new-api's OpenAI-style task status words (dto/openai_video.go) [newapi].
+_NEWAPI_STATUS = {
+    SimTask.State.CREATED: "queued",
+    SimTask.State.QUEUEING: "queued",
+    SimTask.State.PROCESSING: "in_progress",
+    SimTask.State.SUCCESS: "completed",
+    SimTask.State.FAILED: "failed",
+}
 # Vtrix bills in USD; this rate only makes `usage.cost` plausible, it is not a price.
 USD_PER_CREDIT = 0.0125
+
+
+def create_body(task: SimTask, base_url: str) -> dict[str, Any]:
+    """What a create call answers on the mount the task was made on."""
+    if task.dialect == SimTask.Dialect.VTRIX:
+        return vtrix_task(task, base_url)
+    body = official_create(task)
+    if task.dialect == SimTask.Dialect.POWERTOKENS:
+        body["credits"] = str(task.credits)  # `"credits": "15"` [S002]
+    elif task.dialect == SimTask.Dialect.KKIAI:
+        # KKIAI passes Vidu's raw object through, with these two fields [S001].
+        body["cus_priority"] = 0
+        body["watermark"] = task.params.get("watermark") is True
+    return body
 
 
 def official_create(task: SimTask) -> dict[str, Any]:
@@ -92,25 +116,72 @@ def creations(task: SimTask, base_url: str) -> list[dict[str, Any]]:
     return answer
 
 
-def list_item(task: SimTask, base_url: str) -> dict[str, Any]:
-    """One task in `GET /ent/v2/tasks` (§4, V-list)."""
-    item = {
+def powertokens_query(task: SimTask, base_url: str) -> dict[str, Any]:
+    """PowerTokens' `GET /vidu/ent/v2/tasks/{id}` (its r2v page): the Vidu task object
+    its status page lists (`state, err_code, credits, payload, bgm, off_peak,
+    creations`, vidu-api.md §10.1), with `credits` a string as in seed 002."""
+    return {**official_query(task, base_url), "credits": str(task.credits)}
+
+
+def newapi_task(task: SimTask, base_url: str, *, kind: str) -> dict[str, Any]:
+    """PowerTokens' `GET /vidu/v1/videos/{id}` (t2v, i2v, start-end pages) and, inferred,
+    `/vidu/v1/images/{id}`: new-api's OpenAI-style object, as its Vidu adaptor builds
+    it (`ConvertToOpenAIVideo` in relay/channel/task/vidu/adaptor.go, `OpenAIVideo` in
+    dto/openai_video.go) [newapi]: `{id, object, model, status, progress, created_at,
+    completed_at, metadata: {url}, error: {code, message}}`. `object` is "video", or
+    "image" on the image route (inferred; new-api's own image tasks vary).
+    """
+    status = _NEWAPI_STATUS[task.state]
+    body: dict[str, Any] = {
         "id": task.task_id,
-        "state": task.state,
-        "err_code": task.err_code,
+        "object": kind,
         "model": task.model,
-        "type": task.endpoint,
+        "status": status,
+        "progress": _progress(task),
+        "created_at": int(task.created_at.timestamp()),
+    }
+    if task.finished_at is not None:
+        body["completed_at"] = int(task.finished_at.timestamp())
+    urls = creations(task, base_url)
+    if urls:
+        body["metadata"] = {"url": urls[0]["url"]}
+    if task.state == SimTask.State.FAILED:
+        body["error"] = {"code": task.err_code, "message": task.message or task.err_code}
+    return body
+
+
+def _progress(task: SimTask) -> int:
+    """new-api's `progress` (0-100): how far along the task's processing time is."""
+    if task.is_terminal:
+        return 100
+    if task.state != SimTask.State.PROCESSING or not task.started_at or not task.finish_at:
+        return 0
+    total = (task.finish_at - task.started_at).total_seconds()
+    done = (timezone.now() - task.started_at).total_seconds()
+    return max(1, min(99, int(100 * done / total))) if total > 0 else 99
+
+
+def list_item(task: SimTask, base_url: str, *, with_payload: bool = False) -> dict[str, Any]:
+    """One task in `GET /ent/v2/tasks`: the fields V-list documents (vidu-api.md §4),
+    plus `state` and `created_at`. `payload` only with the SIMULATOR_LIST_PAYLOAD
+    extension: the documented items do not carry it."""
+    item: dict[str, Any] = {
+        "id": task.task_id,
+        # Vidu's id of the API key; ours is a prefix of the key's hash.
+        "key_id": task.key_id[:16],
+        "template": "",
+        "model": task.model,
         "prompt": task.prompt,
         "images": task.inputs.get("echo") or [],
         "duration": task.params.get("duration", 0),
         "resolution": task.params.get("resolution", ""),
         "aspect_ratio": task.params.get("aspect_ratio", ""),
-        "seed": task.seed,
-        "credits": task.credits,
-        "payload": task.payload,
+        "state": task.state,
         "created_at": iso(task.created_at),
         "creations": [],
     }
+    if with_payload:
+        item["payload"] = task.payload
     for creation, urls in zip(task.creations, creations(task, base_url), strict=False):
         entry = dict(urls)
         if creation["kind"] == "video":
@@ -150,7 +221,9 @@ def vtrix_task(task: SimTask, base_url: str) -> dict[str, Any]:
 
 
 def task_body(task: SimTask, base_url: str) -> dict[str, Any]:
-    """What a query (and so a callback) answers in the task's own dialect."""
+    """What a query (and so a callback) answers on the task's own mount."""
     if task.dialect == SimTask.Dialect.VTRIX:
         return vtrix_task(task, base_url)
+    if task.dialect == SimTask.Dialect.POWERTOKENS:
+        return powertokens_query(task, base_url)
     return official_query(task, base_url)

@@ -4,13 +4,17 @@ Started by the ASGI lifespan (`STUDIO_BACKGROUND_TASKS`) or by `manage.py
 vidu_simulator`. A tick is cheap: one indexed query for keys with due tasks and one for
 due callbacks. Database work runs in a worker thread (`sync_to_async`); renders run in
 their own threads (`asyncio.to_thread`) and callbacks in their own asyncio tasks, so
-neither a long render nor a slow callback receiver delays the next tick.
+neither a long render nor a slow callback receiver delays the next tick. Every
+`SIMULATOR_PRUNE_SECONDS` it also deletes the files whose 24 h life is over.
+
+One key or task that fails is logged and skipped: it never stops the tick for others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
 
 import httpx
@@ -35,6 +39,7 @@ class Clock:
         self.renders: set[int] = set()
         self.render_slots = asyncio.Semaphore(MAX_RENDERS)
         self.background: set[asyncio.Task[None]] = set()
+        self.next_prune = 0.0
 
     async def tick(self) -> None:
         for task_pk in await sync_to_async(_advance_due)():
@@ -43,6 +48,12 @@ class Clock:
                 self._spawn(self._render(task_pk))
         for delivery in await sync_to_async(callbacks.claim_due)():
             self._spawn(self._deliver(delivery))
+        if time.monotonic() >= self.next_prune:
+            self.next_prune = time.monotonic() + prune_seconds()
+            try:
+                await sync_to_async(lifecycle.prune_expired)()
+            except Exception:
+                logger.exception("Simulator file pruning failed")
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)
@@ -90,7 +101,10 @@ def _advance_due() -> list[int]:
     now = timezone.now()
     needs_render: list[int] = []
     for key_id in lifecycle.due_keys(now):
-        needs_render += lifecycle.advance_key(key_id, now=now)
+        try:
+            needs_render += lifecycle.advance_key(key_id, now=now)
+        except Exception:
+            logger.exception("Simulator clock could not advance the tasks of key %s", key_id[:8])
     return needs_render
 
 
@@ -98,8 +112,15 @@ def tick_seconds() -> float:
     return float(getattr(settings, "SIMULATOR_TICK_SECONDS", 0.2))
 
 
+def prune_seconds() -> float:
+    return float(getattr(settings, "SIMULATOR_PRUNE_SECONDS", 60.0))
+
+
 async def run() -> None:
-    """Tick forever (until cancelled by the lifespan)."""
+    """Tick forever (until cancelled by the lifespan); nothing when the simulator is off."""
+    if not getattr(settings, "SIMULATOR_ENABLED", False):
+        logger.info("The Vidu simulator is off (STUDIO_SIMULATOR): its clock does not run")
+        return
     async with httpx.AsyncClient() as client:
         clock = Clock(client)
         try:

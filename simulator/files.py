@@ -59,6 +59,15 @@ def delete_task_files(task_id: str) -> None:
     shutil.rmtree(task_dir(task_id), ignore_errors=True)
 
 
+def task_bytes(task_id: str) -> int:
+    """Bytes the task's files take on disk (0 when it has none)."""
+    try:
+        with os.scandir(task_dir(task_id)) as entries:
+            return sum(entry.stat().st_size for entry in entries if entry.is_file())
+    except FileNotFoundError:
+        return 0
+
+
 def content_type(name: str) -> str:
     suffix = Path(name).suffix.lower()
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db import models
 
+from simulator import faults as fault_rules
+
 
 class SimTask(models.Model):
     """One fake Vidu task, owned by the API key that created it."""
@@ -23,8 +25,11 @@ class SimTask(models.Model):
         FAILED = "failed"
 
     class Dialect(models.TextChoices):
+        """The mount a task was created on; it is visible on that mount only."""
+
         OFFICIAL = "official"  # /ent/v2, Token auth
-        BEARER = "bearer"  # PowerTokens / KKIAI mirrors of /ent/v2, Bearer auth
+        POWERTOKENS = "powertokens"  # /vidu/ent/v2, Bearer auth
+        KKIAI = "kkiai"  # /kkiai/ent/v2, Bearer auth
         VTRIX = "vtrix"  # /model/v1/generation
 
     ACTIVE_STATES = (State.CREATED, State.QUEUEING, State.PROCESSING)
@@ -66,7 +71,12 @@ class SimTask(models.Model):
     creations = models.JSONField(default=list)
     rendered = models.BooleanField(default=False)
     files_token = models.CharField(max_length=64, unique=True)
+    # When the task's files (outputs and input copies) reach the end of their 24 h
+    # life; set when the task finishes. The clock deletes them after that.
     files_expire_at = models.DateTimeField(null=True, blank=True)
+    files_pruned = models.BooleanField(default=False)
+    # Bytes of the task's files on disk, for the simulator's storage bound.
+    stored_bytes = models.BigIntegerField(default=0)
 
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
@@ -75,7 +85,10 @@ class SimTask(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["key_id", "state"])]
+        indexes = [
+            models.Index(fields=["key_id", "state"]),
+            models.Index(fields=["files_pruned", "files_expire_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.model} {self.task_id} ({self.state})"
@@ -85,7 +98,14 @@ class SimTask(models.Model):
         return self.state in self.TERMINAL_STATES
 
     def fault(self, name: str, default: Any = None) -> Any:
-        return self.faults.get(name, default)
+        """A fault of this task; numbers within their bounds, whenever they were stored."""
+        if name not in self.faults:
+            return default
+        value = self.faults[name]
+        if name in fault_rules.NUMERIC and value is not None:
+            value = fault_rules.bounded(name, value)
+            return default if value is None else value
+        return value
 
 
 class SimCallback(models.Model):

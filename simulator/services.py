@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -61,8 +62,10 @@ def authenticate(header: str, *, scheme: str) -> Caller:
         raise SimError(
             401, "Unauthorized", f"Authorization must be '{scheme} <api key>' on this endpoint"
         )
+    # Only the configured keys: by default the install's own key (settings), so the
+    # simulator is no open service to whoever reaches the server.
     allowed = getattr(settings, "SIMULATOR_API_KEYS", [])
-    if allowed and not any(secrets.compare_digest(key, known) for known in allowed):
+    if not any(secrets.compare_digest(key.encode(), known.encode()) for known in allowed):
         raise SimError(401, "Unauthorized", "invalid API key")
     return Caller(key_id=hashlib.sha256(key.encode()).hexdigest(), key=key)
 
@@ -70,10 +73,13 @@ def authenticate(header: str, *, scheme: str) -> Caller:
 def create_task(*, wire: WireRequest, caller: Caller, dialect: str, base_url: str) -> SimTask:
     """Validate a create request as Vidu would and store the new task.
 
-    Raises `SimError` with every field problem. With the `500` fault the task is
-    stored all the same and the error raised afterwards, as a server that failed
-    after committing would: the client has to find it by `payload` in the task list.
+    Raises `SimError` with every field problem, or 429 `QuotaExceeded` when the key or
+    the simulator has too much unfinished work or too many bytes stored; nothing is
+    written then.
     """
+    check_quota(caller)
+    if wire.callback_url:
+        check_callback_url(wire.callback_url)
     images, errors = _load_images(wire.images)
     subjects = []
     for _name, refs in wire.subjects:
@@ -97,6 +103,7 @@ def create_task(*, wire: WireRequest, caller: Caller, dialect: str, base_url: st
         inputs["echo"] = wire.echo_images()
     now = timezone.now()
     return SimTask.objects.create(
+        stored_bytes=files.task_bytes(task_id),
         task_id=task_id,
         key_id=caller.key_id,
         dialect=dialect,
@@ -118,6 +125,71 @@ def create_task(*, wire: WireRequest, caller: Caller, dialect: str, base_url: st
         created_at=now,
         due_at=now,
     )
+
+
+def check_quota(caller: Caller) -> None:
+    """Refuse new work beyond the per-key and global bounds (429 `QuotaExceeded`, the
+    code Vidu's table gives for "over the concurrency limit", vidu-api.md §7).
+
+    Unfinished tasks hold the clock and the render threads; stored bytes hold the disk
+    until the files' 24 h life ends. The counts are read without a lock, so two
+    simultaneous creates may both pass at the edge: the bounds are approximate.
+    """
+    unfinished = SimTask.objects.filter(state__in=SimTask.ACTIVE_STATES)
+    per_key = int(getattr(settings, "SIMULATOR_MAX_QUEUED_PER_KEY", 50))
+    if unfinished.filter(key_id=caller.key_id).count() >= per_key:
+        raise SimError(
+            429, "QuotaExceeded", f"this key already has {per_key} unfinished tasks; try later"
+        )
+    total = int(getattr(settings, "SIMULATOR_MAX_QUEUED", 200))
+    if unfinished.count() >= total:
+        raise SimError(429, "QuotaExceeded", f"the simulator has {total} unfinished tasks")
+    max_bytes = int(getattr(settings, "SIMULATOR_MAX_STORED_BYTES", 2 * 1024**3))
+    stored = SimTask.objects.filter(files_pruned=False).aggregate(total=Sum("stored_bytes"))
+    if (stored["total"] or 0) >= max_bytes:
+        raise SimError(
+            429,
+            "QuotaExceeded",
+            f"the simulator stores {max_bytes // 1024**2} MB of files already; "
+            "files are removed 24 h after their task ends",
+        )
+
+
+def check_callback_url(url: str) -> None:
+    """Callbacks go to the studio only: under STUDIO_PUBLIC_BASE_URL or, unset, the
+    origin of SIMULATOR_URL (the studio that serves the simulator). Anything else is
+    refused, so a key holder cannot make the simulator POST to other hosts (SSRF)."""
+    base = getattr(settings, "STUDIO_PUBLIC_BASE_URL", None) or _origin(
+        getattr(settings, "SIMULATOR_URL", "") or ""
+    )
+    if not base or not _is_under(url, base):
+        message = f"callback_url: must be an address of this studio, under {base or '(none)'}."
+        raise field_errors([FieldError("callback_url", message, "FieldInvalid")])
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _is_under(url: str, base: str) -> bool:
+    given, allowed = urlsplit(url), urlsplit(base)
+    try:
+        same_place = (
+            given.scheme.lower() == allowed.scheme.lower()
+            and given.hostname == allowed.hostname
+            and _port(given) == _port(allowed)
+            and not given.username
+            and not given.password
+        )
+    except ValueError:  # a port that is not a number
+        return False
+    prefix = allowed.path.rstrip("/") + "/"
+    return same_place and (given.path or "/").startswith(prefix)
+
+
+def _port(parts: Any) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 def _new_task_id() -> str:
@@ -159,11 +231,10 @@ def _own_file(url: str) -> bytes | None:
     reference = files.own_file_reference(url)
     if reference is None:
         return None
-    token, name = reference
-    task = SimTask.objects.filter(files_token=token).first()
-    if task is None or not file_is_live(task):
+    status, task, name = open_output(*reference)
+    if status != 200 or task is None:
         return None
-    return files.read_file(task.task_id, _real_name(name))
+    return files.read_file(task.task_id, name)
 
 
 def _store_inputs(
@@ -188,20 +259,33 @@ def _store_inputs(
     return inputs
 
 
-def get_task(*, caller: Caller, task_id: str) -> SimTask:
-    """The caller's task, brought up to date first; 404 TaskNotFound for anyone else's."""
+def get_task(*, caller: Caller, task_id: str, dialect: str) -> SimTask:
+    """The caller's task made on this mount, brought up to date first; 404
+    TaskNotFound for anyone else's (and for one made on another mount: another
+    provider never heard of it)."""
     now = timezone.now()
     if lifecycle.key_is_due(caller.key_id, now):
         lifecycle.advance_key(caller.key_id, now=now)
-    task = SimTask.objects.filter(task_id=task_id, key_id=caller.key_id).first()
+    task = SimTask.objects.filter(task_id=task_id, key_id=caller.key_id, dialect=dialect).first()
     if task is None:
         raise SimError(404, "TaskNotFound", f"task {task_id} not found")
     return task
 
 
-def cancel_task(*, caller: Caller, task_id: str) -> None:
+def query_task(*, caller: Caller, task_id: str, dialect: str) -> SimTask:
+    """`get_task` for the query routes, with the `query-404` fault applied: for a
+    while after its creation the task's queries answer a bare 404, as a gateway with
+    no such route would."""
+    task = get_task(caller=caller, task_id=task_id, dialect=dialect)
+    hidden_ms = task.fault("query-404")
+    if hidden_ms and timezone.now() < task.created_at + timedelta(milliseconds=hidden_ms):
+        raise SimError(404, "NotFound", "", bare=True)
+    return task
+
+
+def cancel_task(*, caller: Caller, task_id: str, dialect: str) -> None:
     """Cancel a task that has not finished; 400 BadRequest for one that has (§5)."""
-    task = get_task(caller=caller, task_id=task_id)
+    task = get_task(caller=caller, task_id=task_id, dialect=dialect)
     try:
         lifecycle.cancel(task)
     except lifecycle.TaskFinished as finished:
@@ -210,30 +294,39 @@ def cancel_task(*, caller: Caller, task_id: str) -> None:
         ) from None
 
 
-def list_tasks(*, caller: Caller, query: Any) -> tuple[list[SimTask], str]:
+def list_payload_enabled() -> bool:
+    return bool(getattr(settings, "SIMULATOR_LIST_PAYLOAD", False))
+
+
+def list_tasks(*, caller: Caller, query: Any, dialect: str) -> tuple[list[SimTask], str]:
     """`GET /ent/v2/tasks` for the caller's tasks: filtered, newest first, paged.
 
-    Extensions to V-list, for reconciling a create whose answer was lost: `payload`
-    (exact match) and `payloads[]`. `pager.*` and the docs' `paper.*` spelling are both
-    read; `next_page_token` is the next page number as a string ("" on the last page).
+    The filters V-list documents: `created_at.from/.to`, `task_ids[]`, `templates[]`,
+    `model_versions[]`, `resolutions[]`, `states[]`; `pager.*` and the docs' `paper.*`
+    spelling are both read; `next_page_token` is the next page number as a string (""
+    on the last page). The `payload`/`payloads[]` filter is an extension, honoured only
+    with SIMULATOR_LIST_PAYLOAD; otherwise it is ignored, as an unknown parameter is.
     """
     now = timezone.now()
     if lifecycle.key_is_due(caller.key_id, now):
         lifecycle.advance_key(caller.key_id, now=now)
-    tasks = SimTask.objects.filter(key_id=caller.key_id)
+    tasks = SimTask.objects.filter(key_id=caller.key_id, dialect=dialect)
     since = _moment(query, "created_at.from") or now - LIST_DEFAULT_WINDOW
     tasks = tasks.filter(created_at__gte=since)
     if until := _moment(query, "created_at.to"):
         tasks = tasks.filter(created_at__lte=until)
     if ids := _many(query, "task_ids"):
         tasks = tasks.filter(task_id__in=ids)
+    if _many(query, "templates"):
+        tasks = tasks.none()  # the simulator makes no template tasks
     if states := _many(query, "states"):
         tasks = tasks.filter(state__in=states)
-    if models := _many(query, "models") + _many(query, "model_versions"):
-        tasks = tasks.filter(Q(model__in=models) | Q(model__in=[f"vidu{m}" for m in models]))
+    if versions := _many(query, "model_versions"):
+        # Versions are written without the prefix: `2.0`, `q1`, `q2`, `q2-pro` (V-list).
+        tasks = tasks.filter(model__in=[f"vidu{version}" for version in versions])
     if resolutions := _many(query, "resolutions"):
         tasks = tasks.filter(params__resolution__in=resolutions)
-    if payloads := _many(query, "payloads") + _many(query, "payload"):
+    if list_payload_enabled() and (payloads := _many(query, "payloads") + _many(query, "payload")):
         tasks = tasks.filter(payload__in=payloads)
     page = _int_param(query, "page", 0, low=0, high=10**6)
     size = _int_param(query, "pagesz", PAGE_SIZE_DEFAULT, low=1, high=PAGE_SIZE_MAX)
@@ -272,7 +365,8 @@ def _int_param(query: Any, name: str, default: int, *, low: int, high: int) -> i
 
 def account_info(*, caller: Caller, show_detail: bool) -> dict[str, Any]:
     """`GET /ent/v2/credits` (V-credits): a notional balance and live concurrency."""
-    counts = SimTask.objects.filter(key_id=caller.key_id).aggregate(
+    tasks = SimTask.objects.filter(key_id=caller.key_id, dialect=SimTask.Dialect.OFFICIAL)
+    counts = tasks.aggregate(
         used=Sum("credits", filter=~Q(err_code="UserCancelled")),
         processing=Count("id", filter=Q(state=SimTask.State.PROCESSING)),
         queueing=Count("id", filter=Q(state__in=[SimTask.State.CREATED, SimTask.State.QUEUEING])),
@@ -318,10 +412,18 @@ def _real_name(name: str) -> str:
 
 
 def open_output(token: str, name: str) -> tuple[int, SimTask | None, str]:
-    """`(status, task, file name on disk)` for a served URL: 200, 404 unknown, 403 expired."""
+    """`(status, task, file name on disk)` for a served URL: 200, 404 unknown, 403 expired.
+
+    Only a finished task's outputs are served: its input copies (a designer's private
+    reference images) sit in the same folder but never have a URL.
+    """
     task = SimTask.objects.filter(files_token=token).first()
-    if task is None:
+    if task is None or task.state != SimTask.State.SUCCESS:
+        return 404, None, ""
+    real_name = _real_name(name)
+    outputs = {item[key] for item in task.creations for key in ("file", "cover")}
+    if real_name not in outputs:
         return 404, None, ""
     if not file_is_live(task):
         return 403, task, ""
-    return 200, task, _real_name(name)
+    return 200, task, real_name

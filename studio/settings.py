@@ -11,7 +11,9 @@ import os
 import secrets
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -23,10 +25,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 
 DEBUG = env_bool("DEBUG", True)
+# The built-in Vidu simulator is a development and demo provider (DESIGN §0): on with
+# DEBUG, otherwise only when STUDIO_SIMULATOR=on. Off, every /simulator/ route answers
+# 404 and its clock does not run. Its other settings are at the end.
+SIMULATOR_ENABLED = env_bool("STUDIO_SIMULATOR", DEBUG)
 
 
 def _local_secret(filename: str, make: Callable[[], str]) -> str:
-    """A secret generated once into the data folder, for the embedded (DEBUG) setup only."""
+    """A secret generated once into the data folder (the embedded setup's secrets, and
+    the built-in simulator's key)."""
     path = DATA_DIR / filename
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -71,6 +78,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "template_partials.apps.SimpleAppConfig",
     "accounts",
     "projects",
@@ -92,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Threads that run requests, middleware to view (studio/handlers.py). Requests wait for
@@ -139,6 +149,9 @@ if DATABASE_URL:
     # every process would hold one open. Put a pooler in front at scale.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
+    # SQLite will not make the folder of its file: a first start with DEBUG=false (no
+    # generated secrets) would fail on a data folder that does not exist yet.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -222,6 +235,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): ten wrong passwords for one username from one address,
+# and that pair is refused for 15 minutes; a successful login starts the count again.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what it counts; no row per good login
+AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "projects:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -274,7 +299,10 @@ STUDIO_PUBLIC_BASE_URL = env_url("STUDIO_PUBLIC_BASE_URL", schemes=("http", "htt
 # Background loops the ASGI lifespan starts in the web process (dotted paths to
 # coroutine functions taking no arguments). Empty it to run them as separate processes.
 STUDIO_BACKGROUND_TASKS = env_list(
-    "STUDIO_BACKGROUND_TASKS", ["simulator.clock.run", "generations.dispatcher.run"]
+    "STUDIO_BACKGROUND_TASKS",
+    ["simulator.clock.run", "generations.dispatcher.run"]
+    if SIMULATOR_ENABLED
+    else ["generations.dispatcher.run"],
 )
 
 # --- The dispatcher (see generations/dispatcher.py) -------------------------------------------
@@ -320,8 +348,17 @@ GENERATIONS_MAX_DOWNLOAD_BYTES = env_int(
 SIMULATOR_URL = env_url(
     "SIMULATOR_URL", "http://127.0.0.1:8000/simulator", schemes=("http", "https")
 )
-# Keys the simulator accepts; empty accepts any non-empty key.
-SIMULATOR_API_KEYS = env_list("SIMULATOR_API_KEYS", [])
+# This install's simulator key, generated once into the data folder like secret_key;
+# the studio's built-in simulator connection uses it (providers/registry.env_key).
+SIMULATOR_API_KEY = env_str("SIMULATOR_API_KEY") or (
+    _local_secret("simulator_key", lambda: "sim-" + secrets.token_urlsafe(32))
+    if SIMULATOR_ENABLED
+    else ""
+)
+# The keys the simulator accepts: only this install's key unless listed here.
+SIMULATOR_API_KEYS = env_list(
+    "SIMULATOR_API_KEYS", [SIMULATOR_API_KEY] if SIMULATOR_API_KEY else []
+)
 SIMULATOR_IMAGE_SECONDS = env_float("SIMULATOR_IMAGE_SECONDS", 3.0, minimum=0)
 SIMULATOR_VIDEO_SECONDS = env_float("SIMULATOR_VIDEO_SECONDS", 10.0, minimum=0)
 SIMULATOR_CONCURRENCY = env_int("SIMULATOR_CONCURRENCY", 5, minimum=1)
@@ -330,9 +367,29 @@ SIMULATOR_FAULTS = env_list("SIMULATOR_FAULTS", [])
 SIMULATOR_TICK_SECONDS = env_float("SIMULATOR_TICK_SECONDS", 0.2, minimum=0.01)
 # Frame rate of simulated clips: 12 keeps a 1080p clip's render inside the clock.
 SIMULATOR_VIDEO_FPS = env_int("SIMULATOR_VIDEO_FPS", 12, minimum=1)
-# How long a create with the `timeout` fault hangs before answering.
+# How long a create with the `timeout` fault hangs before answering (and its bound).
 SIMULATOR_TIMEOUT_SECONDS = env_float("SIMULATOR_TIMEOUT_SECONDS", 120.0, minimum=0)
 SIMULATOR_CALLBACK_BACKOFF_SECONDS = env_float("SIMULATOR_CALLBACK_BACKOFF_SECONDS", 0.5, minimum=0)
+# An extension to the documented task list: items carry `payload` and the list filters
+# by `payload`/`payloads[]`. Off, the simulator is as strict as Vidu's documents.
+SIMULATOR_LIST_PAYLOAD = env_bool("SIMULATOR_LIST_PAYLOAD", False)
+# Unfinished tasks allowed per key and in all; beyond, creates answer 429 QuotaExceeded.
+SIMULATOR_MAX_QUEUED_PER_KEY = env_int("SIMULATOR_MAX_QUEUED_PER_KEY", 50, minimum=1)
+SIMULATOR_MAX_QUEUED = env_int("SIMULATOR_MAX_QUEUED", 200, minimum=1)
+# Bytes of simulator files (inputs and outputs younger than 24 h) before creates are
+# refused with 429 QuotaExceeded.
+SIMULATOR_MAX_STORED_BYTES = env_int("SIMULATOR_MAX_STORED_BYTES", 2 * 1024**3, minimum=0)
+# How often the clock deletes the files whose 24 h life is over.
+SIMULATOR_PRUNE_SECONDS = env_float("SIMULATOR_PRUNE_SECONDS", 60.0, minimum=0.01)
+if SIMULATOR_ENABLED:
+    # The studio calls its own simulator at SIMULATOR_URL, plain http on loopback by
+    # default: a redirect to https would fail every call ("Test connection" got a 301).
+    # The simulator carries no cookies or sessions; its key is checked on each call.
+    SECURE_REDIRECT_EXEMPT = [r"^simulator/"]
+    # ... and under its own host name, which production ALLOWED_HOSTS may not list.
+    _simulator_host = urlsplit(SIMULATOR_URL).hostname or ""
+    if _simulator_host and not {"*", _simulator_host} & set(ALLOWED_HOSTS):
+        ALLOWED_HOSTS = [*ALLOWED_HOSTS, _simulator_host]
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,8 @@ import pytest
 from tests.factories import make_png
 
 KEY = "sim-test-key"
+# A second key the simulator accepts: another customer, for scoping tests.
+OTHER_KEY = "sim-other-key"
 # Fast clock: a still "processes" for 0.2 s, a clip for 0.4 s; clips at 4 fps.
 IMAGE_SECONDS = 0.2
 VIDEO_SECONDS = 0.4
@@ -104,9 +106,13 @@ def sim_settings(settings, tmp_path):
     settings.SIMULATOR_VIDEO_FPS = 4
     settings.SIMULATOR_CONCURRENCY = 5
     settings.SIMULATOR_FAULTS = []
-    settings.SIMULATOR_API_KEYS = []
+    settings.SIMULATOR_ENABLED = True
+    settings.SIMULATOR_API_KEYS = [KEY, OTHER_KEY]
+    settings.SIMULATOR_LIST_PAYLOAD = False
     settings.SIMULATOR_TIMEOUT_SECONDS = 3
     settings.SIMULATOR_CALLBACK_BACKOFF_SECONDS = 0.1
+    settings.SIMULATOR_PRUNE_SECONDS = 0.1
+    settings.STUDIO_PUBLIC_BASE_URL = None
     settings.MEDIA_ROOT = tmp_path / "media"
     # Only the simulator's clock: other loops (the dispatcher) are not under test here.
     settings.STUDIO_BACKGROUND_TASKS = ["simulator.clock.run"]
@@ -115,6 +121,9 @@ def sim_settings(settings, tmp_path):
 
 @pytest.fixture
 def sim(sim_settings, live_studio) -> Iterator[Sim]:
+    # The studio's own address: the one place callbacks may go when no public base
+    # URL is set.
+    sim_settings.SIMULATOR_URL = f"{live_studio.url}/simulator"
     with httpx.Client(timeout=30) as client:
         yield Sim(url=live_studio.url, client=client)
 
@@ -178,8 +187,10 @@ class CallbackReceiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[CallbackReceiver]:
+def receiver(settings) -> Iterator[CallbackReceiver]:
     server = CallbackReceiver()
+    # The simulator calls back only under the studio's public base URL.
+    settings.STUDIO_PUBLIC_BASE_URL = server.url
     server.thread.start()
     yield server
     server.server.shutdown()

@@ -9,7 +9,7 @@ import pytest
 
 from providers.signing import SignatureError, verify_callback
 from simulator.models import SimCallback, SimTask
-from tests.simulator.conftest import KEY, wait_until
+from tests.simulator.conftest import KEY, png_uri, wait_until
 
 BODY = {"model": "viduq2", "prompt": "a crane"}
 
@@ -171,6 +171,7 @@ def test_vtrix_tasks_call_back_with_the_vtrix_body(sim, receiver):
         {
             "model": "viduq2_reference2image",
             "prompt": "x",
+            "images": [png_uri()],
             "callback_url": receiver.url + "/vt",
         },
         scheme="Bearer",

@@ -28,6 +28,7 @@ def test_vidu_simulator_command_serves_and_runs_its_clock(tmp_path):
         "STUDIO_DATA_DIR": str(tmp_path),
         "DEBUG": "true",
         "SIMULATOR_IMAGE_SECONDS": "0.2",
+        "SIMULATOR_API_KEY": "standalone-key",
         # Configured without the simulator's clock: the command must run it regardless.
         "STUDIO_BACKGROUND_TASKS": "generations.dispatcher.run",
     }
@@ -39,7 +40,7 @@ def test_vidu_simulator_command_serves_and_runs_its_clock(tmp_path):
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}/simulator/ent/v2"
-    headers = {"Authorization": "Token standalone"}
+    headers = {"Authorization": "Token standalone-key"}
     try:
 
         def up() -> bool:

@@ -6,6 +6,7 @@ import pytest
 
 from simulator.models import SimTask
 from tests.conftest import LiveStudio, _free_port
+from tests.simulator.conftest import KEY, OTHER_KEY
 
 BODY = {"model": "viduq2", "prompt": "a kite"}
 
@@ -28,11 +29,11 @@ def test_the_sixth_task_queues_while_five_process(long_clock, sim):
 
 def test_concurrency_is_per_key(long_clock, sim):
     for _ in range(5):
-        sim.create("reference2image", BODY, key="alice")
+        sim.create("reference2image", BODY, key=KEY)
 
-    other = sim.create("reference2image", BODY, key="bob")["task_id"]
+    other = sim.create("reference2image", BODY, key=OTHER_KEY)["task_id"]
 
-    assert sim.query(other, key="bob")["state"] == "processing"
+    assert sim.query(other, key=OTHER_KEY)["state"] == "processing"
 
 
 def test_cancelling_a_processing_task_fails_it_and_starts_the_next(long_clock, sim):

@@ -201,12 +201,12 @@ def test_vtrix_errors_carry_the_documented_codes(frozen_clock, sim):
         assert response.status_code == 400, response.text
         return response.json()["error"]["code"]
 
-    assert vtrix({"model": "viduq2_reference2image"}) == "008023003"
+    assert vtrix({"model": "viduq2_reference2image", "images": [IMAGE]}) == "008023003"
     assert (
         vtrix({"model": "viduq2_reference2image", "prompt": "x", "images": [IMAGE] * 8})
         == "008023002"
     )
-    assert vtrix({"model": "viduq1_reference2image", "prompt": "x"}) == "008023001"
+    assert vtrix({"model": "viduq2_reference2image", "prompt": "x"}) == "008023001"
     assert (
         vtrix({"model": "viduq2_turbo_img2video", "prompt": "x", "images": [IMAGE], "duration": 99})
         == "008023099"

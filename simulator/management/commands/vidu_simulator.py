@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from studio.websocket import UVICORN_WS
 
@@ -31,6 +31,10 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, port: int, host: str, migrate: bool, log_level: str, **options: Any
     ) -> None:
+        if not settings.SIMULATOR_ENABLED:
+            raise CommandError(
+                "The Vidu simulator is off (DEBUG is false): set STUDIO_SIMULATOR=on to run it."
+            )
         if migrate:
             call_command("migrate", interactive=False, verbosity=0)
         settings.STUDIO_BACKGROUND_TASKS = ["simulator.clock.run"]
@@ -38,8 +42,10 @@ class Command(BaseCommand):
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
         base = f"http://{host}:{port}/simulator"
         self.stdout.write(
-            f"Vidu simulator on {base}/ent/v2 (Token), {base}/vidu/ent/v2 (Bearer), "
-            f"{base}/vtrix/model/v1/generation (Bearer)"
+            f"Vidu simulator on {base}/ent/v2 (Token), {base}/vidu/ent/v2 and "
+            f"{base}/kkiai/ent/v2 (Bearer), {base}/vtrix/model/v1/generation (Bearer)\n"
+            "Its key: SIMULATOR_API_KEY, or the one generated into the data folder "
+            f"({settings.DATA_DIR / 'simulator_key'})."
         )
         uvicorn.run(
             "studio.asgi:application",
