@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -23,6 +25,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     )(request)
 
 
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """django-axes' answer to a login it refused: the login form again, saying why (429)."""
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "form": AuthenticationForm(request, initial={"username": username}),
+        "next": request.POST.get("next", ""),
+        "locked_out": f"Too many failed attempts; try again in {minutes} minutes.",
+    }
+    return render(request, "accounts/login.html", context, status=429)
+
+
 @login_not_required
 @sensitive_post_parameters("password")
 @csrf_protect
@@ -36,7 +52,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             owner = create_owner(**form.cleaned_data)
         except OwnerAlreadyExists:
             raise Http404("The studio already has an owner.") from None
-        login(request, owner)
+        login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {owner.username}. Your studio is ready.")
         return redirect("projects:home")
     return render(request, "accounts/setup.html", {"form": form})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -69,3 +70,42 @@ def test_login_refuses_to_redirect_off_site(client, alice):
     )
 
     assert response["Location"] == reverse("projects:home")
+
+
+def test_eleven_wrong_passwords_then_the_right_one_is_refused_with_a_reason(client, alice):
+    login = reverse("accounts:login")
+    for _ in range(11):
+        client.post(login, {"username": "alice", "password": "guess"})
+
+    response = client.post(login, {"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Too many failed attempts; try again in 15 minutes." in html
+    assert 'value="alice"' in html and ">Log in</button>" in html
+    assert client.get(reverse("projects:home")).status_code == 302
+
+
+def test_a_lockout_holds_one_username_from_one_address_only(client, alice, bob):
+    login = reverse("accounts:login")
+    for _ in range(10):
+        client.post(login, {"username": "alice", "password": "guess"})
+
+    from_elsewhere = Client(REMOTE_ADDR="10.0.0.2")
+
+    assert client.post(login, {"username": "alice", "password": PASSWORD}).status_code == 429
+    assert client.post(login, {"username": "bob", "password": PASSWORD}).status_code == 302
+    right = {"username": "alice", "password": PASSWORD}
+    assert from_elsewhere.post(login, right).status_code == 302
+
+
+def test_a_few_wrong_passwords_are_forgotten_after_logging_in(client, alice):
+    login = reverse("accounts:login")
+    for _ in range(9):
+        client.post(login, {"username": "alice", "password": "guess"})
+    assert client.post(login, {"username": "alice", "password": PASSWORD}).status_code == 302
+    client.logout()
+
+    client.post(login, {"username": "alice", "password": "guess"})
+
+    assert client.post(login, {"username": "alice", "password": PASSWORD}).status_code == 302
