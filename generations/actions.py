@@ -9,16 +9,19 @@ original through `source`.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from generations import services
 from generations.composer import read_image
 from generations.models import TASK_STATES, Generation, GenerationInput, Mode, State
 from generations.services import InputImage, request_generation
+from generations.wakeup import wake_dispatchers_sync
 from providers import http
 from providers.base import ProviderError
 from providers.models import ProviderConnection
@@ -82,9 +85,91 @@ async def _cancel_at_provider(connection: ProviderConnection, task_id: str) -> N
 def _not_cancellable(state: State) -> str:
     if state in (State.SUBMITTING, State.SUBMISSION_UNKNOWN):
         return "It is being sent to the provider right now; try again in a moment."
+    if state == State.NEEDS_ATTENTION:
+        return "The provider may have it, under an id we never heard: mark it failed instead."
     if state == State.DOWNLOADING:
         return "It has already finished; the result is being saved."
     return f"It has already ended ({State(state).label.lower()})."
+
+
+# --- a task the provider may have: the designer decides ------------------------------------
+
+
+def can_check_again(generation: Generation) -> bool:
+    """A submission that may exist, or a task the provider stopped answering about."""
+    return generation.state == State.NEEDS_ATTENTION or (
+        generation.state in TASK_STATES and generation.stalled
+    )
+
+
+def check_again(*, generation: Generation, user: Any) -> Generation:
+    """Look once more: the task list for an unknown submission, the task for a stalled
+    one. Nothing is sent that could be charged."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if not can_check_again(locked):
+            raise ActionRefused("There is nothing to check: it is not waiting for a decision.")
+        who = getattr(user, "username", "") or "a designer"
+        if locked.state == State.NEEDS_ATTENTION:
+            services.record_state(
+                locked,
+                State.SUBMISSION_UNKNOWN,
+                detail=f"check again, asked by {who}",
+                next_action_at=timezone.now(),
+            )
+        else:
+            services.record_state(
+                locked,
+                State(locked.state),
+                detail=f"check again, asked by {who}",
+                stalled=False,
+                next_action_at=timezone.now(),
+            )
+    wake_dispatchers_sync()
+    return locked
+
+
+def submit_again(*, generation: Generation, user: Any) -> Generation:
+    """Send the create once more, by the designer's explicit choice: if the first one
+    did reach the provider, this is a second task and a second charge. A fresh payload
+    tells the two tasks apart."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state != State.NEEDS_ATTENTION:
+            raise ActionRefused("Only a generation that needs a decision can be submitted again.")
+        who = getattr(user, "username", "") or "a designer"
+        services.record_state(
+            locked,
+            State.QUEUED,
+            detail=f"submitted again by {who}, who accepted a possible second charge "
+            f"(the first create's payload was {locked.payload})",
+            payload=uuid.uuid4(),
+            provider_note="",
+            next_action_at=timezone.now(),
+        )
+    wake_dispatchers_sync()
+    return locked
+
+
+def mark_failed(*, generation: Generation, user: Any) -> Generation:
+    """End it as failed by the designer's choice; the provider is not asked."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if not can_check_again(locked):
+            raise ActionRefused("Only a generation that needs a decision can be marked failed.")
+        who = getattr(user, "username", "") or "a designer"
+        message = (
+            f"Marked failed by {who}. If the provider did run it, it may still have "
+            "charged for it: check the provider account."
+        )
+        services.record_state(
+            locked,
+            State.FAILED,
+            detail=message,
+            err_code="MarkedFailed",
+            error_message=message,
+        )
+    return locked
 
 
 def snapshot_inputs(generation: Generation) -> list[InputImage]:
@@ -107,7 +192,7 @@ def snapshot_inputs(generation: Generation) -> list[InputImage]:
 def _again(*, generation: Generation, user: Any, params: dict) -> Generation:
     connection = generation.connection
     if not connection.is_active:
-        connection = ProviderConnection.objects.filter(is_active=True).first()
+        connection = ProviderConnection.objects.for_new_work()
         if connection is None:
             raise ActionRefused("No provider connection is active.")
     try:

@@ -17,7 +17,8 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.http import QueryDict
 
-from generations.forms import ComposerForm, as_mode, spec_for, specs_for
+from generations.catalog import as_mode, modes_for, spec_for, specs_for
+from generations.forms import ComposerForm
 from generations.mentions import find_mentions
 from generations.models import Generation, GenerationInput, GenerationOutput, Mode, State
 from generations.services import GenerationRejected, InputImage, request_generation
@@ -28,6 +29,7 @@ from projects.models import Project
 from providers import capabilities
 from providers.base import ImageInput
 from providers.capabilities import ModelSpec
+from providers.models import ProviderConnection
 
 Role = GenerationInput.Role
 REFERENCE_MODES = (Mode.REFERENCE_TO_IMAGE, Mode.REFERENCE_TO_VIDEO)
@@ -218,7 +220,7 @@ def prefill(*, project: Project, data: QueryDict) -> QueryDict:
     return data
 
 
-def refresh_options(data: QueryDict) -> QueryDict:
+def refresh_options(data: QueryDict, connection: ProviderConnection | None = None) -> QueryDict:
     """The composer's values with its options made valid for the chosen mode and model.
 
     A model the mode does not offer becomes the mode's first; values the model does
@@ -227,7 +229,10 @@ def refresh_options(data: QueryDict) -> QueryDict:
     """
     data = data.copy()
     mode = as_mode(data.get("mode"))
-    spec = spec_for(mode, data.get("model"))
+    modes = modes_for(connection)
+    if modes and mode not in modes:
+        mode = modes[0]  # the connection sells nothing for this mode
+    spec = spec_for(mode, data.get("model"), connection)
     defaults = capabilities.defaults_for(spec)
     data["mode"], data["model"] = mode.value, spec.model
     duration = parse_int(data.get("duration"))
@@ -322,14 +327,20 @@ class Summary:
         return self.mode in REFERENCE_MODES
 
 
-def summarize(*, project: Project, data: QueryDict, index: Mapping | None = None) -> Summary:
+def summarize(
+    *,
+    project: Project,
+    data: QueryDict,
+    index: Mapping | None = None,
+    connection: ProviderConnection | None = None,
+) -> Summary:
     """How many of the model's image/subject slots this request fills, and its cost.
 
     Works on raw form values (nothing validated yet); `files_chosen` is filled in by
     composer.js with how many files each file field holds, as GET cannot carry files.
     """
     mode = as_mode(data.get("mode"))
-    spec = spec_for(mode, data.get("model"))
+    spec = spec_for(mode, data.get("model"), connection)
     index = subject_index(project) if index is None else index
     found, _errors = resolve_mentions(data.get("prompt", ""), mode=mode, index=index)
     chosen = _files_chosen(data.get("files_chosen", ""))
@@ -401,10 +412,13 @@ def submit(*, form: ComposerForm, project: Project, user: Any) -> list[Generatio
     """
     values = form.cleaned_data
     mode, spec = form.mode, form.spec
-    if values["model"] not in {s.model for s in specs_for(mode)}:
-        offered = ", ".join(s.model for s in specs_for(mode))
+    connection = values["connection"]
+    if values["model"] not in {s.model for s in specs_for(mode, connection)}:
+        offered = ", ".join(s.model for s in specs_for(mode, connection)) or "another provider"
         form.add_error(
-            "model", f"{values['model']} is not offered for {mode.label}; choose {offered}."
+            "model",
+            f"{connection.name} does not offer {values['model']} for {mode.label.lower()}; "
+            f"choose {offered}.",
         )
         return []
     found, errors = resolve_mentions(values["prompt"], mode=mode, index=subject_index(project))

@@ -26,10 +26,10 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from generations import downloads, services
-from generations.models import TERMINAL_STATES, Generation, State
+from generations.models import TASK_STATES, TERMINAL_STATES, Generation, State
 from generations.wakeup import listen
 from providers import capabilities, http
-from providers.base import ProviderError
+from providers.base import ProviderError, TaskLookup, TaskStatus
 from providers.models import ProviderConnection
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ ACTIVE_STATES = [state for state in State if state not in TERMINAL_STATES]
 STALLED_POLL_FACTOR = 4
 # Vidu keeps off-peak tasks queued for up to 48 h before cancelling them (vidu-api.md §3).
 OFF_PEAK_SECONDS = 48 * 3600
+# A provider that gives no usable answer is asked less and less often, down to this.
+MAX_POLL_BACKOFF = 600.0
+# The provider's task list is searched from this long before the create went out.
+LOOKUP_SLACK = timedelta(minutes=5)
 
 
 def claim_due(owner: str, *, limit: int) -> list[int]:
@@ -110,19 +114,27 @@ class Dispatcher:
 
     async def step(self, generation_id: int) -> None:
         next_in: timedelta | None = None
-        try:
-            next_in = await self._step(generation_id)
-        except Exception:
-            logger.exception("Generation %s: dispatcher step failed; retrying soon", generation_id)
-            next_in = timedelta(seconds=10)
-        finally:
-            await sync_to_async(release)(generation_id, self.owner, next_in=next_in)
+        # Every request this step makes goes into the generation's provider log.
+        with http.journal() as journal:
+            try:
+                next_in = await self._step(generation_id)
+            except Exception:
+                logger.exception(
+                    "Generation %s: dispatcher step failed; retrying soon", generation_id
+                )
+                next_in = timedelta(seconds=10)
+            finally:
+                if journal.entries:
+                    await sync_to_async(services.log_exchanges)(generation_id, journal.entries)
+                await sync_to_async(release)(generation_id, self.owner, next_in=next_in)
 
     async def _step(self, generation_id: int) -> timedelta | None:
         generation = await sync_to_async(_load)(generation_id)
         if generation is None or generation.is_terminal:
             return None
         state = State(generation.state)
+        if state == State.NEEDS_ATTENTION:
+            return None  # the designer decides
         if state == State.QUEUED:
             return await self.submit(generation)
         if state in (State.SUBMITTING, State.SUBMISSION_UNKNOWN):
@@ -148,44 +160,35 @@ class Dispatcher:
         return await sync_to_async(services.poll_delay)(generation, first=True)
 
     async def reconcile(self, generation: Generation) -> timedelta | None:
+        """Find the task of a create whose answer was lost, by documented means only.
+
+        Found: it goes on as if the answer had arrived. Not found, or no way to look:
+        the designer is asked (never a second create on our own, DESIGN §0).
+        """
         dialect = generation.connection.dialect(self.client)
+        lookup = await sync_to_async(_lookup_for)(generation)
         try:
-            status = await dialect.find_task(str(generation.payload))
+            status = await dialect.find_task(lookup)
         except ProviderError as error:
-            if error.permanent:
-                message = (
-                    "The provider did not confirm this generation and cannot be asked about it "
-                    f"({error.message}). Check your provider account before generating again."
-                )
-                await sync_to_async(services.fail)(
-                    generation.pk, message=message, code="SubmissionUnknown"
-                )
-                return None
-            return timedelta(seconds=error.retry_after or 15)
+            return await sync_to_async(_lookup_failed)(generation, error)
         if status is None:
             return await sync_to_async(_not_found_after_submit)(generation)
-        await sync_to_async(_submitted)(generation, status)
+        await sync_to_async(_submitted)(generation, status, found=True)
         return await sync_to_async(services.poll_delay)(generation, first=False)
 
     async def poll(self, generation: Generation) -> timedelta | None:
         dialect = generation.connection.dialect(self.client)
         try:
-            status = await dialect.fetch(generation.provider_task_id)
+            status = await dialect.fetch(generation.provider_task_id, endpoint=generation.endpoint)
         except ProviderError as error:
-            if error.permanent:
-                await sync_to_async(services.fail)(
-                    generation.pk, message=error.message, code=error.code
-                )
-                return None
-            updated, delay = generation, timedelta(seconds=error.retry_after or 15)
-        else:
-            updated = await sync_to_async(services.apply_update)(generation.pk, status)
-            await sync_to_async(_count_poll)(updated)
-            if updated.state == State.DOWNLOADING:
-                return timedelta(0)
-            if updated.is_terminal:
-                return None
-            delay = await sync_to_async(services.poll_delay)(updated, first=False)
+            return await sync_to_async(_poll_failed)(generation, error)
+        updated = await sync_to_async(services.apply_update)(generation.pk, status)
+        await sync_to_async(_answered)(updated, status)
+        if updated.state == State.DOWNLOADING:
+            return timedelta(0)
+        if updated.is_terminal:
+            return None
+        delay = await sync_to_async(services.poll_delay)(updated, first=False)
         if await sync_to_async(_check_stalled)(updated):
             delay *= STALLED_POLL_FACTOR
         return delay
@@ -219,15 +222,19 @@ def _take_slot(generation: Generation) -> bool:
     return True
 
 
-def _submitted(generation: Generation, status) -> None:
+def _submitted(generation: Generation, status: TaskStatus, *, found: bool = False) -> None:
+    detail = f"task {status.task_id}"
+    if found:
+        detail = f"task {status.task_id}, found in the provider's task list by its payload"
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
         services.record_state(
             locked,
             State.SUBMITTED,
-            detail=f"task {status.task_id}",
+            detail=detail,
             provider_task_id=status.task_id,
             submitted_at=timezone.now(),
+            provider_note="",
         )
     services.apply_update(generation.pk, status, source="submit")
 
@@ -236,7 +243,9 @@ def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | 
     if error.submission_unknown:
         with transaction.atomic():
             locked = Generation.objects.select_for_update().get(pk=generation.pk)
-            services.record_state(locked, State.SUBMISSION_UNKNOWN, detail=error.message)
+            services.record_state(
+                locked, State.SUBMISSION_UNKNOWN, detail=error.message, provider_note=error.message
+            )
         return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
     if error.permanent or generation.attempts >= settings.GENERATIONS_SUBMIT_ATTEMPTS:
         message = error.message[:1].upper() + error.message[1:]
@@ -244,8 +253,9 @@ def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | 
             message = f"{message} (tried {generation.attempts} times). Try again later."
         services.fail(generation.pk, message=message, code=error.code or "SubmitFailed")
         return None
-    # The provider said no before creating anything (busy, or never reached): it is
-    # safe to queue the same request again. The only move back down the states.
+    # The provider said no before creating anything (busy), or was never reached (the
+    # connection did not open): it is safe to queue the same request again. The only
+    # move back down the states the dispatcher makes on its own.
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
         services.record_state(locked, State.QUEUED, detail=f"will retry: {error.message}")
@@ -253,30 +263,153 @@ def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | 
     return timedelta(seconds=delay)
 
 
-def _not_found_after_submit(generation: Generation) -> timedelta | None:
-    """The provider has no task with our payload id.
+def _lookup_for(generation: Generation) -> TaskLookup:
+    """What the provider's task list is searched with: our payload, the model and the
+    prompt, since a little before the create went out (clocks differ)."""
+    sent = (
+        generation.history.filter(state=State.SUBMITTING)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    ) or generation.created_at
+    return TaskLookup(
+        payload=str(generation.payload),
+        endpoint=generation.endpoint,
+        model=generation.model,
+        prompt=generation.prompt,
+        since=(sent - LOOKUP_SLACK).timestamp(),
+    )
 
-    A create still in flight may yet appear, so wait a grace period. After that the
-    provider's own list says the task was never made: sending it again is no longer
-    blind, so it goes back to the queue (bounded by the submit attempts).
-    """
-    last_change = generation.history.order_by("-at").values_list("at", flat=True).first()
-    age = timezone.now() - (last_change or generation.updated_at)
-    if age < timedelta(seconds=settings.GENERATIONS_RECONCILE_GRACE_SECONDS):
-        return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
-    if generation.attempts >= settings.GENERATIONS_SUBMIT_ATTEMPTS:
-        services.fail(
-            generation.pk,
-            code="SubmissionLost",
-            message="The provider never started this generation after several tries.",
+
+def _unknown_since(generation: Generation) -> timedelta:
+    """How long ago the submission became unknown (or the create went out)."""
+    last = (
+        generation.history.filter(state__in=[State.SUBMITTING, State.SUBMISSION_UNKNOWN])
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return timezone.now() - (last or generation.updated_at)
+
+
+def _lookup_failed(generation: Generation, error: ProviderError) -> timedelta | None:
+    """The look-up itself failed: no documented way (ask now) or a passing error (retry
+    until the reconcile deadline, then ask)."""
+    label = generation.connection.get_kind_display()
+    if error.permanent:
+        _needs_attention(generation, f"{label} cannot be asked about it: {error.message}.")
+        return None
+    if _unknown_since(generation) > timedelta(
+        seconds=settings.GENERATIONS_RECONCILE_DEADLINE_SECONDS
+    ):
+        _needs_attention(
+            generation, f"Looking the task up in {label}'s task list kept failing: {error.message}."
         )
         return None
+    services.note(generation.pk, f"Looking the task up: {error.message}")
+    return timedelta(seconds=error.retry_after or settings.GENERATIONS_RECONCILE_SECONDS * 3)
+
+
+def _not_found_after_submit(generation: Generation) -> timedelta | None:
+    """The provider's own task list has no task with our payload.
+
+    A create still in flight may yet appear, so wait a grace period. After that the
+    task was most likely never made, but a list is not proof: the designer decides
+    whether to send it again (DESIGN §0).
+    """
+    if _unknown_since(generation) < timedelta(seconds=settings.GENERATIONS_RECONCILE_GRACE_SECONDS):
+        return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
+    label = generation.connection.get_kind_display()
+    _needs_attention(
+        generation,
+        f"{label}'s task list shows no task for this request, so it was probably not "
+        "created; submit it again if you still want it.",
+    )
+    return None
+
+
+def _needs_attention(generation: Generation, reason: str) -> None:
+    """Stop and ask the designer: Check again / Submit again / Mark failed."""
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state not in (State.SUBMITTING, State.SUBMISSION_UNKNOWN):
+            return
+        lost = locked.provider_note or "The create was sent but its answer was lost"
+        message = f"{lost.rstrip('.')}. {reason}"
         services.record_state(
-            locked, State.QUEUED, detail="the provider has no such task; sending it again"
+            locked,
+            State.NEEDS_ATTENTION,
+            detail=reason,
+            provider_note=message[:500],
+            next_action_at=None,
         )
-    return timedelta(0)
+
+
+def _answered(generation: Generation, status: TaskStatus) -> None:
+    """A poll got an answer: count it, and say so where the provider said something
+    the studio could not use (an unknown state)."""
+    note = ""
+    if status.state is None:
+        note = f"The provider answered a state the studio does not know: {status.raw_state!r}"
+    Generation.objects.filter(pk=generation.pk).update(polls=generation.polls + 1)
+    if generation.quiet_since or generation.provider_note != note:
+        Generation.objects.filter(pk=generation.pk).update(quiet_since=None)
+        if not generation.is_terminal:
+            services.note(generation.pk, note)
+
+
+def _poll_failed(generation: Generation, error: ProviderError) -> timedelta | None:
+    """A poll got no usable answer. Only a documented "no such task" ends the task, and
+    only once the provider has had time to list it; anything else (an unknown route, a
+    bare 404, a 5xx, a timeout, a refused key) keeps the task id and keeps looking, less
+    and less often, until the deadline; then the generation shows stalled, with Check
+    again, and nothing more is spent on it."""
+    now = timezone.now()
+    submitted = generation.submitted_at or generation.created_at
+    if error.task_missing and now - submitted > timedelta(
+        seconds=settings.GENERATIONS_NOT_FOUND_GRACE_SECONDS
+    ):
+        services.fail(
+            generation.pk,
+            message=f"{error.message}: the provider says it has no such task",
+            code=error.code or "TaskNotFound",
+        )
+        return None
+    note = f"Last answer at {timezone.localtime(now):%H:%M:%S}: {error.message}"
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state not in TASK_STATES:
+            return None
+        quiet_since = locked.quiet_since or now
+        repeated = locked.provider_note.partition(": ")[2] == error.message
+        locked.polls += 1
+        if now - submitted >= stall_after(locked):
+            services.record_state(
+                locked,
+                State(locked.state),
+                detail=f"stalled: no usable answer from the provider ({error.message}); "
+                "stopped looking, Check again to look once more",
+                stalled=True,
+                quiet_since=quiet_since,
+                provider_note=note[:500],
+            )
+            return None
+        if repeated:
+            locked.quiet_since = quiet_since
+            locked.provider_note = note[:500]
+            locked.save(update_fields=["quiet_since", "provider_note", "polls", "updated_at"])
+            services.push_after_commit(locked)
+        else:
+            services.record_state(
+                locked,
+                State(locked.state),
+                detail=f"poll: {error.message}"[:500],
+                quiet_since=quiet_since,
+                provider_note=note[:500],
+            )
+    interval = services.poll_interval(generation.connection.kind)
+    backoff = min(max(interval, (now - quiet_since).total_seconds()), MAX_POLL_BACKOFF)
+    return timedelta(seconds=max(backoff, error.retry_after or 0))
 
 
 def stall_after(generation: Generation) -> timedelta:

@@ -11,11 +11,21 @@ from typing import Any
 
 from django import forms
 
+from generations.catalog import (
+    as_mode,
+    chosen_connection,
+    is_experimental,
+    modes_for,
+    spec_for,
+    specs_for,
+)
 from generations.models import Mode, State
 from projects.access import parse_int
 from providers import capabilities
 from providers.capabilities import ModelSpec
 from providers.models import ProviderConnection
+
+__all__ = ["ComposerForm", "HistoryFilterForm", "as_mode", "spec_for", "specs_for"]
 
 MAX_VARIATIONS = 4
 
@@ -46,27 +56,6 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list:
         files = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
-
-
-def specs_for(mode: Mode) -> list[ModelSpec]:
-    """The models a mode offers: text to image is reference2image with no image."""
-    specs = capabilities.models_for(mode.endpoint)
-    if mode == Mode.TEXT_TO_IMAGE:
-        return [spec for spec in specs if spec.image_count[0] == 0]
-    return specs
-
-
-def spec_for(mode: Mode, model: str | None) -> ModelSpec:
-    """The chosen model's spec, or the mode's first model when it offers no such model."""
-    specs = specs_for(mode)
-    return next((spec for spec in specs if spec.model == model), specs[0])
-
-
-def as_mode(value: Any) -> Mode:
-    try:
-        return Mode(value)
-    except ValueError:
-        return Mode.TEXT_TO_IMAGE
 
 
 class ComposerForm(forms.Form):
@@ -128,10 +117,27 @@ class ComposerForm(forms.Form):
             self.fields["connection"].widget = forms.HiddenInput()
         if connections and not self._raw("connection"):
             self.initial["connection"] = connections[0].pk
+        # Only what the chosen connection sells (its catalog and enabled experiments).
+        self.chosen = chosen_connection(connections, self._raw("connection"))
+        modes = modes_for(self.chosen) or list(Mode)
+        self.fields["mode"].choices = [(mode.value, mode.label) for mode in modes]
         self.mode = as_mode(self._raw("mode"))
-        self.spec = spec_for(self.mode, self._raw("model"))
-        self.fields["model"].choices = [(s.model, s.model) for s in specs_for(self.mode)]
+        if self.mode not in modes:
+            self.mode = modes[0]
+        self.spec = spec_for(self.mode, self._raw("model"), self.chosen)
+        self.fields["model"].choices = [
+            (s.model, f"{s.model} (experimental)" if self._experimental(s.model) else s.model)
+            for s in specs_for(self.mode, self.chosen)
+        ]
         self._offer_options(self.spec)
+
+    def _experimental(self, model: str) -> bool:
+        return is_experimental(self.chosen, self.mode, model)
+
+    @property
+    def experimental(self) -> bool:
+        """The chosen pair is not in the provider's documents: the form warns."""
+        return self._experimental(self.spec.model)
 
     def clean_connection(self) -> ProviderConnection:
         # The first active connection unless another is chosen (the select shows only

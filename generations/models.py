@@ -51,6 +51,9 @@ class State(models.TextChoices):
     # A create call may have reached the provider without us seeing the answer: the
     # dispatcher looks the task up by our payload id instead of sending it again.
     SUBMISSION_UNKNOWN = "submission_unknown", "Checking submission"
+    # The provider may have this task, and no documented look-up could tell: the
+    # designer decides (Check again / Submit again, may be charged twice / Mark failed).
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
     SUBMITTED = "submitted", "Submitted"
     QUEUEING = "queueing", "In the provider's queue"
     PROCESSING = "processing", "Generating"
@@ -65,6 +68,7 @@ STATE_RANK = {
     State.QUEUED: 0,
     State.SUBMITTING: 1,
     State.SUBMISSION_UNKNOWN: 1,
+    State.NEEDS_ATTENTION: 1,
     State.SUBMITTED: 2,
     State.QUEUEING: 3,
     State.PROCESSING: 4,
@@ -231,6 +235,11 @@ class Generation(models.Model):
     cost = models.CharField(max_length=32, blank=True)
     err_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # What the provider last answered when it was not plain news (an error, no route,
+    # an unknown state), in words, or why the designer is asked to decide.
+    provider_note = models.CharField(max_length=500, blank=True)
+    # Since when the provider has given no usable answer to our polls (None: it answers).
+    quiet_since = models.DateTimeField(null=True, blank=True)
 
     # The dispatcher's bookkeeping (DESIGN §4): when to look next, and who is looking.
     next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -273,6 +282,32 @@ class Generation(models.Model):
 
     def elapsed(self) -> timedelta:
         return (self.finished_at or timezone.now()) - self.created_at
+
+
+class ProviderExchange(models.Model):
+    """One request to the provider about a generation and its answer: the provider log.
+
+    Keys are redacted, bodies cut at a few KB and data URIs shortened before they get
+    here (providers.http.journal), so a designer or an admin can read what was said.
+    """
+
+    generation = models.ForeignKey(
+        Generation, on_delete=models.CASCADE, related_name="provider_log"
+    )
+    at = models.DateTimeField()
+    method = models.CharField(max_length=8)
+    url = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} → {self.status or self.error}"
 
 
 class StateChange(models.Model):

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,12 +27,13 @@ from generations.models import (
     Generation,
     GenerationInput,
     Mode,
+    ProviderExchange,
     State,
     StateChange,
     snapshot_name,
 )
 from generations.wakeup import wake_dispatchers_sync
-from providers import capabilities
+from providers import capabilities, http
 from providers.base import (
     CallbackRequest,
     GenerationRequest,
@@ -46,6 +47,9 @@ from providers.models import remember_nonce
 from providers.validation import FieldError, check_request
 
 logger = logging.getLogger(__name__)
+
+# Poll exchanges kept per generation in its provider log (creates are all kept).
+LOG_KEEP_READS = 50
 
 # How a provider's task state shows in the studio.
 PROVIDER_STATES = {
@@ -120,6 +124,15 @@ def request_generation(
     mode = Mode(mode)
     request = build_request(mode=mode, model=model, prompt=prompt, params=params, inputs=inputs)
     errors = check_request(request)
+    if not errors and not offered(connection, mode, model):
+        errors = [
+            FieldError(
+                "model",
+                f"{connection.name} does not offer {model} for {mode.label.lower()}; "
+                "choose one of the models the composer lists for it.",
+                "FieldInvalid",
+            )
+        ]
     if errors:
         raise GenerationRejected(errors)
     spec = capabilities.get_spec(mode.endpoint, model)
@@ -161,6 +174,14 @@ def request_generation(
         project_id = project.pk
         transaction.on_commit(lambda: _after_change(project_id, [g.pk for g in created], wake=True))
     return created
+
+
+def offered(connection, mode: Mode, model: str) -> bool:
+    """Whether this connection sells `model` for `mode` (its documented catalog, plus
+    the experiments staff enabled on it)."""
+    mode = Mode(mode)
+    without_images = mode == Mode.TEXT_TO_IMAGE
+    return connection.offer_for(mode.endpoint, model, without_images=without_images) is not None
 
 
 def _variation_params(params: dict, index: int) -> dict:
@@ -286,6 +307,46 @@ def _status_fields(generation: Generation, status: TaskStatus) -> dict:
     if status.seed and not generation.seed:
         fields["seed"] = status.seed
     return fields
+
+
+def note(generation_id: int, text: str) -> None:
+    """Say on the card what the provider last answered ("" clears it); no state moves."""
+    with transaction.atomic():
+        updated = Generation.objects.filter(pk=generation_id).exclude(provider_note=text[:500])
+        if updated.update(provider_note=text[:500], updated_at=timezone.now()):
+            push_after_commit(Generation.objects.get(pk=generation_id))
+
+
+def push_after_commit(generation: Generation) -> None:
+    """Show a changed card to the project's browsers once the change is committed."""
+    project_id, pk = generation.project_id, generation.pk
+    transaction.on_commit(lambda: _after_change(project_id, [pk]))
+
+
+def log_exchanges(generation_id: int, entries: Sequence[http.Exchange]) -> None:
+    """Keep what was said to the provider and what it answered (the provider log).
+
+    Creates are kept for good; of the polls, the latest LOG_KEEP_READS, so a task
+    followed for days does not grow its log without end.
+    """
+    ProviderExchange.objects.bulk_create(
+        ProviderExchange(
+            generation_id=generation_id,
+            at=datetime.fromtimestamp(entry.at, tz=UTC),
+            method=entry.method[:8],
+            url=entry.url[:500],
+            status=entry.status,
+            duration_ms=max(0, entry.duration_ms),
+            request_body=entry.request_body,
+            response_body=entry.response_body,
+            error=entry.error[:500],
+        )
+        for entry in entries
+    )
+    reads = ProviderExchange.objects.filter(generation_id=generation_id).exclude(method="POST")
+    stale = list(reads.order_by("-at", "-id").values_list("id", flat=True)[LOG_KEEP_READS:])
+    if stale:
+        ProviderExchange.objects.filter(id__in=stale).delete()
 
 
 def fail(generation_id: int, *, message: str, code: str = "studio") -> None:

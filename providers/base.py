@@ -102,6 +102,9 @@ class ProviderError(Exception):
     will not get better; a 429 or a timeout may). `submission_unknown` is set when a
     create call may have reached the provider but we never saw its answer: such a
     request must not be sent again blindly (Vidu has no idempotency key).
+    `task_missing` is set only when the provider answered in its documented way that it
+    has no such task (Vidu's 404 `TaskNotFound`), the one poll answer that may end a
+    task we paid for; an unknown route, a bare 404 or a 5xx never sets it.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class ProviderError(Exception):
         permanent: bool = False,
         submission_unknown: bool = False,
         retry_after: float | None = None,
+        task_missing: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -121,6 +125,23 @@ class ProviderError(Exception):
         self.permanent = permanent
         self.submission_unknown = submission_unknown
         self.retry_after = retry_after
+        self.task_missing = task_missing
+
+
+@dataclass(frozen=True)
+class TaskLookup:
+    """What we know of a create whose answer was lost, to find its task again.
+
+    `payload` is ours and unique; the rest lets a provider's task list narrow the
+    search where its items do not carry the payload (Vidu's do not, vidu-api.md §4).
+    `since` is a Unix time a little before the create was sent.
+    """
+
+    payload: str
+    endpoint: Endpoint
+    model: str
+    prompt: str
+    since: float
 
 
 @dataclass(frozen=True)
@@ -141,17 +162,20 @@ class Dialect(Protocol):
 
     async def submit(self, request: GenerationRequest) -> TaskStatus: ...
 
-    async def fetch(self, task_id: str) -> TaskStatus: ...
+    async def fetch(self, task_id: str, *, endpoint: Endpoint | None = None) -> TaskStatus:
+        """The task's state and results. `endpoint` (the kind of task) lets gateways
+        whose query route differs by kind pick theirs."""
+        ...
 
     async def cancel(self, task_id: str) -> None: ...
 
-    async def find_task(self, payload: str) -> TaskStatus | None:
-        """The task created with this `payload`, or None if the provider has none.
+    async def find_task(self, lookup: TaskLookup) -> TaskStatus | None:
+        """The task created with `lookup.payload`, or None if the provider has none.
 
-        Used to reconcile a create whose answer was lost (DESIGN §3). Dialects whose
-        provider offers no way to look a task up by payload raise ProviderError with
-        `permanent=True`; the dispatcher then fails the generation with a clear message
-        rather than risk paying twice.
+        Used to reconcile a create whose answer was lost (DESIGN §0, §3), only by means
+        the provider documents. Dialects whose provider documents none raise
+        ProviderError(code="LookupUnsupported", permanent=True); the dispatcher then
+        asks the designer, never sends the create again on its own.
         """
         ...
 

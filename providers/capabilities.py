@@ -496,41 +496,29 @@ def estimate_credits(spec: ModelSpec, params: Mapping[str, Any]) -> int:
     return credits
 
 
-# Vtrix names each (endpoint, model) pair with one id [S003, vidu-api.md §10.3].
-# Only `viduq2_reference2image` is documented with its meaning [S003]; the other
-# listed ids are matched to the pair their name suggests (inferred). Pairs with no
-# listed id get `<model with _>_<endpoint suffix>`, also inferred.
+# Vtrix names each (endpoint, model) pair with one id, and only ids found in a source
+# are sent (providers/catalogs.py says which pairs Vtrix offers). Only
+# `viduq2_reference2image` is documented with its meaning [S003]; the other three are
+# ids Vtrix's docs list (vidu-api.md §10.3), matched to the pair their name says.
 _VTRIX_IDS: dict[tuple[Endpoint, str], str] = {
     (Endpoint.REFERENCE2IMAGE, "viduq2"): "viduq2_reference2image",
     (Endpoint.REFERENCE2VIDEO, "viduq2-pro"): "viduq2_pro_reference",
-    (Endpoint.REFERENCE2VIDEO, "viduq2"): "viduq2_i2v_reference",
-    (Endpoint.REFERENCE2VIDEO, "viduq3"): "viduq3_i2v_reference",
     (Endpoint.IMG2VIDEO, "viduq2-turbo"): "viduq2_turbo_img2video",
     (Endpoint.START_END2VIDEO, "viduq2-turbo"): "viduq2_turbo_start_end",
-}
-# Ids accepted when reading but never sent: other names for pairs above, or pairs we
-# do not offer (viduq2-pro-fast reference2video). "Domestic" ids carry the upstream
-# model in `input[].params.model` [VT-cn].
-_VTRIX_ALIASES: dict[str, tuple[Endpoint, str]] = {
-    "viduq2_pro_fast_reference2video": (Endpoint.REFERENCE2VIDEO, "viduq2-pro-fast"),
-    "vidu-cn-reference2video-vidu2.0": (Endpoint.REFERENCE2VIDEO, "vidu2.0"),
-}
-_VTRIX_SUFFIXES: dict[Endpoint, str] = {
-    Endpoint.REFERENCE2IMAGE: "reference2image",
-    Endpoint.REFERENCE2VIDEO: "reference2video",
-    Endpoint.IMG2VIDEO: "img2video",
-    Endpoint.TEXT2VIDEO: "text2video",
-    Endpoint.START_END2VIDEO: "start_end",
 }
 
 
 def vtrix_model_id(endpoint: Endpoint | str, model: str) -> str:
-    """The Vtrix model id for a Vidu model on an endpoint, e.g. `viduq2_reference2image`."""
+    """The Vtrix model id for a Vidu model on an endpoint, e.g. `viduq2_reference2image`.
+
+    Raises `UnknownModel` for a pair no source names an id for: an id built by pattern
+    would be a guess sent to a paid API.
+    """
     spec = get_spec(endpoint, model)
     known = _VTRIX_IDS.get((spec.endpoint, spec.model))
-    if known:
-        return known
-    return f"{spec.model.replace('-', '_').replace('.', '_')}_{_VTRIX_SUFFIXES[spec.endpoint]}"
+    if known is None:
+        raise UnknownModel(f"Vtrix documents no model id for {spec.model} on {spec.endpoint}.")
+    return known
 
 
 def from_vtrix_model_id(model_id: str) -> tuple[Endpoint, str]:
@@ -538,12 +526,4 @@ def from_vtrix_model_id(model_id: str) -> tuple[Endpoint, str]:
     for pair, known in _VTRIX_IDS.items():
         if known == model_id:
             return pair
-    if model_id in _VTRIX_ALIASES:
-        return _VTRIX_ALIASES[model_id]
-    for endpoint, suffix in _VTRIX_SUFFIXES.items():
-        prefix, _, rest = model_id.rpartition("_" + suffix)
-        if prefix and not rest:
-            model = prefix.replace("vidu2_0", "vidu2.0").replace("_", "-")
-            if (endpoint, model) in SPECS:
-                return endpoint, model
     raise UnknownModel(f"{model_id!r} is not a Vtrix id for a Vidu model we know.")

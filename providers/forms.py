@@ -4,8 +4,14 @@ from urllib.parse import urlsplit
 
 from django import forms
 
-from providers import registry
+from providers import catalogs, registry
 from providers.models import ProviderConnection, ProviderKind
+
+UNVERIFIABLE_CALLBACKS = (
+    "Not offered for {provider}: its callbacks are signed with its own upstream key, not "
+    "yours, so the studio cannot tell them from forgeries. Its tasks are followed by "
+    "polling."
+)
 
 
 class ProviderConnectionForm(forms.ModelForm):
@@ -42,9 +48,11 @@ class ProviderConnectionForm(forms.ModelForm):
             "clear_api_key",
             "concurrency_limit",
             "callbacks_enabled",
+            "experimental",
             "is_active",
         ]
         labels = {"kind": "Provider"}
+        widgets = {"experimental": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -53,6 +61,26 @@ class ProviderConnectionForm(forms.ModelForm):
             "callbacks_enabled"
         ].label = "Callbacks: the provider can reach this studio's public address"
         self.fields["callbacks_enabled"].help_text = ""
+        kind = self.data.get("kind") if self.is_bound else self.instance.kind
+        kind = kind if kind in registry.DIALECTS else ""
+        if kind and not registry.dialect_class(kind).verifiable_callbacks:
+            # Offered only where a callback can be verified (official Vidu, the simulator).
+            self.fields.pop("callbacks_enabled")
+            self.callbacks_note = UNVERIFIABLE_CALLBACKS.format(provider=ProviderKind(kind).label)
+        else:
+            self.callbacks_note = ""
+        undocumented = catalogs.undocumented(kind) if kind else []
+        if undocumented:
+            self.fields["experimental"] = forms.MultipleChoiceField(
+                label="Experimental models",
+                required=False,
+                choices=undocumented,
+                widget=forms.CheckboxSelectMultiple,
+                help_text="Pairs this provider does not document. They may fail or cost "
+                "more than shown; the composer warns before each use.",
+            )
+        else:
+            self.fields.pop("experimental")
         if self.instance.pk:
             self.fields["base_url"].widget.attrs["placeholder"] = registry.default_base_url(
                 self.instance.kind
@@ -84,6 +112,10 @@ class ProviderConnectionForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> ProviderConnection:
         connection = super().save(commit=False)
+        if "callbacks_enabled" not in self.fields:
+            connection.callbacks_enabled = False
+        if "experimental" not in self.fields:
+            connection.experimental = []
         if self.cleaned_data.get("clear_api_key"):
             connection.set_api_key("")
         elif self.cleaned_data.get("api_key"):

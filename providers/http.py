@@ -18,17 +18,20 @@ through `redact` all the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import hashlib
 import ipaddress
+import json as jsonlib
 import logging
 import os
 import random
 import socket
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -60,6 +63,124 @@ MAX_REDIRECTS = 3
 # Indirections so tests can replace waiting and randomness without patching asyncio.
 _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 _random = random.Random()
+
+
+# --- The provider log: every request and answer of one piece of work --------------------
+
+# Bodies are kept only this long: enough to read an error or a task object, never a
+# megabyte of base64.
+JOURNAL_BODY_CHARS = 4000
+DATA_URI_KEEP = 48
+
+
+@dataclass
+class Exchange:
+    """One request to a provider and what came back (or why nothing did)."""
+
+    at: float  # Unix time the request was sent
+    method: str
+    url: str
+    status: int | None
+    duration_ms: int
+    request_body: str = ""
+    response_body: str = ""
+    error: str = ""
+
+
+@dataclass
+class Journal:
+    entries: list[Exchange] = field(default_factory=list)
+
+
+_journal: contextvars.ContextVar[Journal | None] = contextvars.ContextVar(
+    "provider_journal", default=None
+)
+
+
+@contextlib.contextmanager
+def journal() -> Iterator[Journal]:
+    """Collect every exchange made in this context (an asyncio task and what it awaits).
+
+    The dispatcher wraps each step in one, then stores the entries in the generation's
+    provider log: what the provider said is then there for a designer to read.
+    """
+    current = Journal()
+    token = _journal.set(current)
+    try:
+        yield current
+    finally:
+        _journal.reset(token)
+
+
+def shorten_data_uris(value: Any) -> Any:
+    """A JSON value with every `data:` URI cut to its head and its size."""
+    if isinstance(value, str) and value.startswith("data:") and len(value) > DATA_URI_KEEP:
+        return f"{value[:DATA_URI_KEEP]}… ({len(value) // 1024} KB)"
+    if isinstance(value, dict):
+        return {key: shorten_data_uris(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shorten_data_uris(item) for item in value]
+    return value
+
+
+def loggable_body(value: Any) -> str:
+    """A body as kept in the provider log: data URIs shortened, keys redacted, cut."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            value = jsonlib.loads(value)
+        except ValueError:
+            text = value
+        else:
+            text = jsonlib.dumps(shorten_data_uris(value), ensure_ascii=False)
+    else:
+        text = jsonlib.dumps(shorten_data_uris(value), ensure_ascii=False, default=str)
+    text = redact(text)
+    if len(text) > JOURNAL_BODY_CHARS:
+        text = text[:JOURNAL_BODY_CHARS] + f"… ({len(text) - JOURNAL_BODY_CHARS} more characters)"
+    return text
+
+
+def _loggable_url(url: str) -> str:
+    parts = urlsplit(str(url))
+    query = f"?{parts.query}" if parts.query else ""
+    return redact(f"{origin(url)}{parts.path}{query}")
+
+
+def _record(
+    method: str,
+    url: str,
+    started: float,
+    *,
+    sent_at: float,
+    response: httpx.Response | None = None,
+    body: Any = None,
+    error: str = "",
+) -> None:
+    current = _journal.get()
+    if current is None:
+        return
+    answer = ""
+    if response is not None:
+        try:
+            answer = loggable_body(response.content)
+        except httpx.ResponseNotRead:
+            answer = ""
+    current.entries.append(
+        Exchange(
+            at=sent_at,
+            method=method,
+            url=_loggable_url(url),
+            status=response.status_code if response is not None else None,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            request_body=loggable_body(body),
+            response_body=answer,
+            error=redact(error),
+        )
+    )
 
 
 def make_client(*, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
@@ -163,11 +284,13 @@ async def send_read(
     """
     for attempt in range(attempts):
         last = attempt == attempts - 1
-        started = time.monotonic()
+        started, sent_at = time.monotonic(), time.time()
+        shown_url = str(httpx.URL(url, params=params)) if params else url
         try:
             response = await client.request(method, url, headers=headers, params=params, json=json)
         except httpx.TransportError as exc:
             message = describe_transport_error(exc, url)
+            _record(method, shown_url, started, sent_at=sent_at, body=json, error=message)
             if last:
                 raise ProviderError(message, code="Unreachable") from None
             delay = backoff_delay(attempt)
@@ -175,6 +298,7 @@ async def send_read(
             await _sleep(delay)
             continue
         _log_response(method, url, response, started)
+        _record(method, shown_url, started, sent_at=sent_at, response=response, body=json)
         if response.status_code not in RETRY_STATUSES or last:
             return response
         wait = retry_after_seconds(response)
@@ -212,11 +336,12 @@ async def send_create(
     connections, 5xx answers).
     """
     for attempt in range(attempts):
-        started = time.monotonic()
+        started, sent_at = time.monotonic(), time.time()
         try:
             response = await client.post(url, headers=headers, json=json)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             message = describe_transport_error(exc, url)
+            _record("POST", url, started, sent_at=sent_at, body=json, error=message)
             if attempt == attempts - 1:
                 raise ProviderError(message, code="Unreachable") from None
             delay = backoff_delay(attempt)
@@ -224,6 +349,14 @@ async def send_create(
             await _sleep(delay)
             continue
         except httpx.TransportError as exc:
+            _record(
+                "POST",
+                url,
+                started,
+                sent_at=sent_at,
+                body=json,
+                error=describe_transport_error(exc, url),
+            )
             raise ProviderError(
                 f"{describe_transport_error(exc, url)} after sending the request; "
                 f"the task may or may not have been created on {provider}",
@@ -231,6 +364,7 @@ async def send_create(
                 submission_unknown=True,
             ) from None
         _log_response("POST", url, response, started)
+        _record("POST", url, started, sent_at=sent_at, response=response, body=json)
         if response.status_code >= 500:
             raise ProviderError(
                 f"{provider} answered {response.status_code} while creating the task; "

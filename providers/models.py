@@ -8,12 +8,13 @@ import time
 from datetime import timedelta
 
 import httpx
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.utils import timezone
 
-from providers import crypto, registry
-from providers.base import Dialect
+from providers import catalogs, crypto, registry
+from providers.base import Dialect, Endpoint
 from providers.redaction import register_secret
 
 MASK = "••••"
@@ -27,6 +28,17 @@ class ProviderKind(models.TextChoices):
     POWERTOKENS = "powertokens", "PowerTokens"
     KKIAI = "kkiai", "KKIAI"
     VTRIX = "vtrix", "Vtrix"
+
+
+class ProviderConnectionQuerySet(models.QuerySet["ProviderConnection"]):
+    def active(self) -> ProviderConnectionQuerySet:
+        """The connections new work may use, the oldest first."""
+        return self.filter(is_active=True).order_by("created", "pk")
+
+    def for_new_work(self) -> ProviderConnection | None:
+        """The connection new work goes to when no one chose (storyboards, Animate, a
+        retry whose own connection was switched off): the oldest active one."""
+        return self.active().first()
 
 
 class ProviderConnection(models.Model):
@@ -58,8 +70,13 @@ class ProviderConnection(models.Model):
         help_text="The provider can reach this studio's public address to report progress.",
     )
     is_active = models.BooleanField("Active", default=True)
+    # Undocumented (endpoint, model) pairs staff chose to try on this connection, as
+    # "reference2video:viduq2" (catalogs.pair_key); the composer warns when one is used.
+    experimental = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = ProviderConnectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -117,8 +134,30 @@ class ProviderConnection(models.Model):
 
     @property
     def allow_private_downloads(self) -> bool:
-        """Only the simulator may serve results from loopback or private addresses."""
-        return self.kind == ProviderKind.SIMULATOR
+        """Only the simulator may serve results from loopback or private addresses: the
+        built-in connection, or one of the reseller kinds pointed at the built-in
+        simulator's own mounts (SIMULATOR_URL, set by configuration)."""
+        if self.kind == ProviderKind.SIMULATOR:
+            return True
+        simulator = (getattr(settings, "SIMULATOR_URL", "") or "").rstrip("/")
+        return bool(simulator) and self.effective_base_url.startswith(simulator + "/")
+
+    # --- what it offers ------------------------------------------------------------
+
+    def offers(self) -> list[catalogs.Offer]:
+        """The (endpoint, model) pairs this connection offers: documented, then trials."""
+        return catalogs.offers(self.kind, self.experimental or ())
+
+    def offer_for(
+        self, endpoint: Endpoint | str, model: str, *, without_images: bool = False
+    ) -> catalogs.Offer | None:
+        """The offer for this pair, or None when this connection does not sell it
+        (`without_images`: reference2image asked with no image, text to image)."""
+        key = catalogs.pair_key(endpoint, model)
+        for offer in self.offers():
+            if offer.key == key and (offer.without_images or not without_images):
+                return offer
+        return None
 
     @property
     def verifiable_callbacks(self) -> bool:

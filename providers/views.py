@@ -131,4 +131,4 @@ async def check_connection(connection: ProviderConnection) -> ConnectionCheck:
             client=client,
         )
         check = await dialect.check()
-    return ConnectionCheck(check.ok, redact(check.message))
+    return ConnectionCheck(check.ok, redact(check.message), check.verdict)

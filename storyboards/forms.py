@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 
+from generations.catalog import spec_for, specs_for
 from generations.composer import resolve_mentions, subject_index
-from generations.forms import spec_for, specs_for
 from generations.models import Mode
 from projects.models import Project
+from providers.models import ProviderConnection
 from storyboards.models import SHOT_MODES, Shot, Storyboard
 
 MODE_CHOICES = [(mode.value, mode.label) for mode in SHOT_MODES]
@@ -17,7 +18,11 @@ ASPECT_RATIOS = ["", "16:9", "9:16", "1:1", "4:3", "3:4"]
 
 
 def model_choices() -> list[tuple[str, str]]:
-    models = dict.fromkeys(spec.model for mode in SHOT_MODES for spec in specs_for(mode))
+    # Shots are generated on the connection new work goes to: offer what it sells.
+    connection = ProviderConnection.objects.for_new_work()
+    models = dict.fromkeys(
+        spec.model for mode in SHOT_MODES for spec in specs_for(mode, connection)
+    )
     return [("", "Default for the mode"), *((name, name) for name in models)]
 
 
@@ -28,13 +33,13 @@ class ModeModelMixin:
         cleaned = super().clean()
         mode = Mode(cleaned.get("mode") or Mode.TEXT_TO_IMAGE)
         model = cleaned.get("model")
-        offered = [spec.model for spec in specs_for(mode)]
+        connection = ProviderConnection.objects.for_new_work()
+        offered = [spec.model for spec in specs_for(mode, connection)]
         if model and model not in offered:
-            self.add_error(
-                "model", f"{model} is not offered for {mode.label}; choose {', '.join(offered)}."
-            )
+            choose = ", ".join(offered) or "another mode"
+            self.add_error("model", f"{model} is not offered for {mode.label}; choose {choose}.")
         else:
-            cleaned["model"] = spec_for(mode, model).model
+            cleaned["model"] = spec_for(mode, model, connection).model
         return cleaned
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from PIL import Image
 
+from generations.catalog import spec_for
 from generations.composer import (
     REFERENCE_MODES,
     mention_record,
@@ -25,7 +26,6 @@ from generations.composer import (
     subject_index,
     subject_inputs,
 )
-from generations.forms import spec_for
 from generations.models import GenerationInput, GenerationOutput, Mode, State
 from generations.services import GenerationRejected, InputImage, request_generation
 from providers import capabilities
@@ -280,8 +280,8 @@ def choose_keeper(*, shot: Shot, take: Take | None) -> None:
     shot.keeper = take
 
 
-def _animate_spec() -> ModelSpec:
-    return spec_for(Mode.IMAGE_TO_VIDEO, None)
+def _animate_spec(connection: ProviderConnection) -> ModelSpec:
+    return spec_for(Mode.IMAGE_TO_VIDEO, None, connection)
 
 
 def _animate_params(shot: Shot, spec: ModelSpec) -> dict[str, Any]:
@@ -296,7 +296,7 @@ def animate_take(*, take: Take, user: Any, connection: ProviderConnection) -> Ta
     output = generation.outputs.filter(kind=GenerationOutput.Kind.IMAGE).first()
     if generation.state != State.READY or output is None:
         raise StoryboardError("Only a ready still can be animated.")
-    spec = _animate_spec()
+    spec = _animate_spec(connection)
     (created,) = _queue(
         shot=take.shot,
         prompt=_without_mentions(take.shot.prompt),
@@ -340,7 +340,7 @@ def continue_from_previous(*, shot: Shot, user: Any, connection: ProviderConnect
         role=GenerationInput.Role.START,
         image=ImageInput(data=data, content_type=content_type, width=width, height=height),
     )
-    spec = _animate_spec()
+    spec = _animate_spec(connection)
     (created,) = _queue(
         shot=shot,
         prompt=_without_mentions(shot.prompt),

@@ -15,6 +15,16 @@ from studio.websocket import UVICORN_WS
 from tests.factories import make_png, make_user
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher() -> Iterator[None]:
+    """Tests make hundreds of users; full PBKDF2 for each would cost minutes. The
+    hasher is a setting like any other, so production keeps its strong default."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def private_media_root(settings, tmp_path):
     """Every test writes its files under its own temporary folder, never into data/."""

@@ -15,9 +15,12 @@ from generations.access import get_generation_for_user
 from generations.actions import (
     ActionRefused,
     cancel_generation,
+    check_again,
     delete_generation,
+    mark_failed,
     rerun_generation,
     retry_generation,
+    submit_again,
     vary_generation,
 )
 from generations.models import Generation
@@ -34,6 +37,42 @@ def cancel(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
     else:
         messages.success(request, "Generation cancelled.")
     return redirect(generation)
+
+
+def _decide(
+    request: HttpRequest, project_id: int, generation_id: int, decide: Callable, done: str
+) -> HttpResponse:
+    generation = get_generation_for_user(request, project_id, generation_id, edit=True)
+    try:
+        decide(generation=generation, user=request.user)
+    except ActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, done)
+    return redirect(generation)
+
+
+@login_required
+@require_POST
+def check(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
+    """Check again: look the task up (or poll it) once more; nothing is charged."""
+    done = "Checking with the provider again."
+    return _decide(request, project_id, generation_id, check_again, done)
+
+
+@login_required
+@require_POST
+def resubmit(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
+    """Submit again, by an explicit click: the provider may charge twice."""
+    done = "Submitted again. If the first one reached the provider, it may charge twice."
+    return _decide(request, project_id, generation_id, submit_again, done)
+
+
+@login_required
+@require_POST
+def give_up(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
+    done = "Marked failed."
+    return _decide(request, project_id, generation_id, mark_failed, done)
 
 
 def _derive(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from generations.cards import listing
+from generations.catalog import chosen_connection
 from generations.composer import (
     initial_from,
     prefill,
@@ -31,7 +32,7 @@ RECENT_CARDS = 8
 
 
 def active_connections() -> list[ProviderConnection]:
-    return list(ProviderConnection.objects.filter(is_active=True).order_by("created", "pk"))
+    return list(ProviderConnection.objects.active())
 
 
 def composer_context(
@@ -46,7 +47,8 @@ def composer_context(
     connections = active_connections()
     if data is None:
         data = prefill(project=project, data=request.GET)
-    values = refresh_options(data)
+    connection = chosen_connection(connections, data.get("connection"))
+    values = refresh_options(data, connection)
     if form is None:
         form = ComposerForm(initial=initial_from(values), connections=connections)
     index = subject_index(project)
@@ -59,7 +61,7 @@ def composer_context(
         "project": project,
         "composer_form": form,
         "connections": connections,
-        "summary": summarize(project=project, data=values, index=index),
+        "summary": summarize(project=project, data=values, index=index, connection=connection),
         "mention_subjects": [
             {
                 "name": s.name,

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from generations.access import get_generation_for_user
-from generations.actions import can_cancel, recorded_seed
+from generations.actions import can_cancel, can_check_again, recorded_seed
 from generations.cards import listing, render_card
 from generations.forms import HistoryFilterForm
 from generations.models import Generation, State
@@ -82,6 +82,7 @@ def detail(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
         "project": generation.project,
         "can_edit": generation.project.role in ("owner", "editor"),
         "can_cancel": can_cancel(generation),
+        "can_check_again": can_check_again(generation),
         "can_retry": generation.state in (State.FAILED, State.CANCELLED),
         "seed": recorded_seed(generation),
         "params": [
@@ -92,6 +93,7 @@ def detail(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
         "outputs": outputs,
         "stills": [o for o in outputs if o.kind == "image"],
         "derived": list(generation.derived.all()[:12]),
+        "provider_log": list(generation.provider_log.all()),
     }
     return render(request, "generations/detail.html", context)
 

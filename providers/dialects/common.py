@@ -22,10 +22,17 @@ MAX_PROVIDER_MESSAGE = 300
 
 @dataclass(frozen=True)
 class ConnectionCheck:
-    """The answer to "Test connection", in words for the person who pressed it."""
+    """The answer to "Test connection", in words for the person who pressed it.
+
+    `verdict` names the case: "accepted" (the key was checked and works), "unchecked"
+    (the right address, but the provider has no free call that checks a key),
+    "refused" (the key), "wrong_address" (a route that must exist is not there),
+    "network" (no answer: DNS, TLS, refused, timed out) or "error" (anything else).
+    """
 
     ok: bool
     message: str
+    verdict: str = ""
 
 
 def lenient_int(value: Any) -> int | None:

@@ -1,37 +1,22 @@
-"""KKIAI (seed 001): the official wire format at https://www.kkiai.com, Bearer auth.
+"""KKIAI (seed 001; vidu-api.md §10.2): Vidu's wire format at https://www.kkiai.com,
+`Bearer` auth. Its answers pass Vidu's task object through with extra fields
+(`cus_priority`, `watermark`), which we ignore.
 
-Its answers pass Vidu's task object through with extra fields (`cus_priority`,
-`watermark`), which we ignore. The query and cancel paths are not in KKIAI's stored
-docs: we use the official ones (`/ent/v2/tasks/{id}/creations`, `/cancel`), the
-inference of vidu-api.md §10.2. Callbacks would be signed with KKIAI's upstream key,
-not ours, so they cannot be verified: poll instead.
+KKIAI's stored docs give no query route for Vidu tasks. We try the official mirror
+`/ent/v2/tasks/{id}/creations` first (the inference of §10.2), then the routes KKIAI's
+other video families use (`/v1/videos/{id}`, `/v1/video/query?id=`). None of them is
+documented, so a 404 from any of them never fails a task: it keeps being looked for.
 """
 
 from __future__ import annotations
 
-from providers.base import CallbackRequest, TaskStatus
-from providers.dialects.common import ConnectionCheck
-from providers.dialects.official import ViduDialect
-from providers.dialects.reseller import PROBE_TASK_ID, probe_with_unknown_task, refuse_callback
+from providers.dialects.reseller import GatewayDialect
 
 
-class KKIAIDialect(ViduDialect):
+class KKIAIDialect(GatewayDialect):
     kind = "kkiai"
     label = "KKIAI"
     default_base_url = "https://www.kkiai.com"
-    alternative_base_urls = ()
-    verifiable_callbacks = False
-    auth_scheme = "Bearer"
-
-    def parse_callback(
-        self, callback: CallbackRequest, *, callback_url: str, now: float, **_: object
-    ) -> TaskStatus:
-        raise refuse_callback(self.label)
-
-    async def check(self) -> ConnectionCheck:
-        return await probe_with_unknown_task(
-            self.client,
-            self._url(f"{self._task_path(PROBE_TASK_ID)}/creations"),
-            headers=self._headers(),
-            provider=self.label,
-        )
+    query_routes = {
+        "*": ("/ent/v2/tasks/{id}/creations", "/v1/videos/{id}", "/v1/video/query?id={id}"),
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,8 +20,10 @@ from providers import http, signing
 from providers.base import (
     CallbackRequest,
     Creation,
+    Endpoint,
     GenerationRequest,
     ProviderError,
+    TaskLookup,
     TaskState,
     TaskStatus,
 )
@@ -36,6 +39,12 @@ from providers.dialects.common import (
 )
 
 STATES = {state.value: state for state in TaskState}
+# The documented "no such task" codes (vidu-api.md §7): the only poll answer that may
+# end a task we paid for.
+NOT_FOUND_CODES = frozenset({"TaskNotFound", "NotFound", "CreationNotFound"})
+# Reconciling a lost create: at most this many list pages, and candidates to confirm.
+MAX_LIST_PAGES = 5
+MAX_CANDIDATES = 20
 
 # Vidu's error codes (vidu-api.md §7) in words, and whether trying again could help.
 # "{p}" is the provider's name: a reseller's credits and keys are the reseller's.
@@ -248,7 +257,12 @@ class ViduDialect:
     # --- the Dialect interface ----------------------------------------------------------
 
     async def submit(self, request: GenerationRequest) -> TaskStatus:
-        """Create a task. Never retried once sent (see http.send_create)."""
+        """Create a task. Never retried once sent (see http.send_create).
+
+        An answer that refuses (a documented 4xx) proves no task was made. A 2xx we
+        cannot read (empty, HTML, `[]`, no task id) proves nothing either way: the
+        provider may have made the task, so it is "submission unknown", never a retry.
+        """
         response = await http.send_create(
             self.client,
             self._url(f"/ent/v2/{request.endpoint.value}"),
@@ -256,16 +270,28 @@ class ViduDialect:
             json=vidu_body(request),
             provider=self.label,
         )
-        status = self.parse_task(self._json_or_raise(response))
-        if not status.task_id:
+        if response.status_code >= 300:
+            raise self.error_for(response)
+        return self.created_task(response)
+
+    def created_task(self, response: httpx.Response) -> TaskStatus:
+        """The task a 2xx create answer describes, or "submission unknown"."""
+        body = response_json(response)
+        status = self.parse_task(body) if isinstance(body, dict) else None
+        if status is None or not status.task_id:
+            shape = "an empty answer" if not response.content.strip() else "an unreadable answer"
+            if isinstance(body, dict):
+                shape = "an answer without a task id"
             raise ProviderError(
-                f"{self.label} accepted the request but returned no task id",
-                code="BadResponse",
+                f"{self.label} accepted the request (HTTP {response.status_code}) but sent "
+                f"{shape}; the task may have been created",
+                code="SubmissionUnknown",
+                status=response.status_code,
                 submission_unknown=True,
             )
         return status
 
-    async def fetch(self, task_id: str) -> TaskStatus:
+    async def fetch(self, task_id: str, *, endpoint: Endpoint | None = None) -> TaskStatus:
         """Read a task's state and, once it succeeded, its result URLs."""
         response = await http.send_read(
             self.client,
@@ -273,7 +299,15 @@ class ViduDialect:
             self._url(f"{self._task_path(task_id)}/creations"),
             headers=self._headers(),
         )
-        return self.parse_task(self._json_or_raise(response), task_id=task_id)
+        return self.parse_task(self._query_json(response), task_id=task_id)
+
+    def _query_json(self, response: httpx.Response) -> dict[str, Any]:
+        """A query answer's task object; a documented "no such task" says so."""
+        try:
+            return self._json_or_raise(response)
+        except ProviderError as error:
+            error.task_missing = response.status_code == 404 and error.code in NOT_FOUND_CODES
+            raise
 
     async def cancel(self, task_id: str) -> None:
         """Ask to cancel a task. Vidu refuses in some states (a permanent error)."""
@@ -328,21 +362,25 @@ class ViduDialect:
             )
         return self.parse_task(data)
 
-    async def find_task(self, payload: str, *, max_pages: int = 5) -> TaskStatus | None:
-        """The task created with this `payload`, for reconciling a create whose answer
-        was lost (`submission_unknown`); None when the recent task list has none.
+    async def find_task(self, lookup: TaskLookup) -> TaskStatus | None:
+        """The task created with `lookup.payload`, for reconciling a create whose answer
+        was lost; None when the provider's own list shows no such task.
 
-        `GET /ent/v2/tasks` [V-list] documents no payload filter, so we also match on
-        each item's `payload` ourselves, newest first, over the default 7-day window;
-        the `payload` query parameter is a tolerated extra (the simulator honours it).
-        Paging is spelled `pager.*` (the docs' "paper" is a typo, vidu-api.md §4).
+        Only documented calls: `GET /ent/v2/tasks` [V-list] filtered by `created_at.from`
+        and paged with `pager.*` (the docs' "paper" is a typo, vidu-api.md §4) lists our
+        recent tasks, but its items carry no `payload`; the query endpoint [V-get] does.
+        So the tasks of the same model since just before the create are candidates, and
+        each is confirmed by its payload. The returned prompt may be rewritten (`@1` for
+        `@Name`, §9.2), so it only orders the candidates, it never rules one out.
         """
-        token = ""
-        for _page in range(max_pages):
-            params: dict[str, Any] = {"payload": payload, "pager.pagesz": 100}
-            if token:
-                params["pager.page_token"] = token
-                params["pager.page"] = token
+        candidates: list[tuple[bool, str]] = []
+        page = 0
+        for _page in range(MAX_LIST_PAGES):
+            params: dict[str, Any] = {
+                "created_at.from": _iso(lookup.since),
+                "pager.page": page,
+                "pager.pagesz": 100,
+            }
             response = await http.send_read(
                 self.client,
                 "GET",
@@ -350,8 +388,7 @@ class ViduDialect:
                 headers=self._headers(),
                 params=params,
             )
-            if response.status_code in (404, 405) and not response_json(response):
-                # A reseller gateway without the list route: asking again will not help.
+            if response.status_code in (404, 405) and not isinstance(response_json(response), dict):
                 raise ProviderError(
                     f"{self.label} offers no task list to look the task up in",
                     code="LookupUnsupported",
@@ -360,25 +397,30 @@ class ViduDialect:
                 )
             body = self._json_or_raise(response)
             for item in body.get("tasks") or ():
-                if isinstance(item, dict) and lenient_str(item.get("payload")) == payload:
-                    return self.parse_task(item)
-            token = lenient_str(body.get("next_page_token"))
-            if not token:
-                return None
+                if not isinstance(item, dict):
+                    continue
+                if lenient_str(item.get("payload")) == lookup.payload:
+                    return self.parse_task(item)  # a provider that echoes it saves the look-up
+                task_id = lenient_str(item.get("id") or item.get("task_id"))
+                model = lenient_str(item.get("model"))
+                if task_id and (not model or model == lookup.model):
+                    same_prompt = lenient_str(item.get("prompt")) == lookup.prompt
+                    candidates.append((not same_prompt, task_id))
+            token = lenient_str(body.get("next_page_token")).strip()
+            if not token or not token.isdigit():
+                break
+            page = int(token)
+        for _mismatch, task_id in sorted(candidates)[:MAX_CANDIDATES]:
+            status = await self.fetch(task_id, endpoint=lookup.endpoint)
+            if status.payload == lookup.payload:
+                return status
         return None
 
     # --- beyond the interface: the "Test connection" button ----------------------------
 
-    async def credits_left(self) -> int | None:
+    @staticmethod
+    def credits_from(body: dict[str, Any]) -> int | None:
         """Credits remaining on the account (`GET /ent/v2/credits`, summed over remains)."""
-        response = await http.send_read(
-            self.client,
-            "GET",
-            self._url("/ent/v2/credits"),
-            headers=self._headers(),
-            attempts=1,
-        )
-        body = self._json_or_raise(response)
         remains = body.get("remains")
         if not isinstance(remains, list):
             return None
@@ -389,19 +431,67 @@ class ViduDialect:
         return sum(known) if known else None
 
     async def check(self) -> ConnectionCheck:
-        """Call the provider cheaply and say in words whether it works."""
+        """Call the provider cheaply and say in words whether it works.
+
+        `GET /ent/v2/credits` [V-credits] costs nothing and needs the key: a 2xx means
+        the key was accepted, 401/403 that it was refused, and a 404 that the address is
+        wrong (every Vidu API has this route).
+        """
+        url = self._url("/ent/v2/credits")
         try:
-            credits = await self.credits_left()
+            response = await http.send_read(
+                self.client, "GET", url, headers=self._headers(), attempts=1
+            )
         except ProviderError as exc:
-            return check_failure(self.label, exc)
+            return network_failure(exc)
+        if response.status_code >= 300:
+            return answer_failure(self.label, url, response, self.default_base_url)
+        try:
+            credits = self.credits_from(self._json_or_raise(response))
+        except ProviderError:
+            return ConnectionCheck(
+                False,
+                f"Wrong address: {http.origin(url)} answered, but not as a Vidu API "
+                f"(check the base URL; {self.label}'s is {self.default_base_url})",
+                "wrong_address",
+            )
         if credits is None:
-            return ConnectionCheck(True, "Reachable, key accepted")
-        return ConnectionCheck(True, f"Reachable, key accepted ({credits:,} credits left)")
+            return ConnectionCheck(True, "Reachable, key accepted", "accepted")
+        return ConnectionCheck(
+            True, f"Reachable, key accepted ({credits:,} credits left)", "accepted"
+        )
 
 
-def check_failure(provider: str, exc: ProviderError) -> ConnectionCheck:
-    if exc.code == "Unreachable":
-        return ConnectionCheck(False, exc.message)
-    if exc.status in (401, 403) or exc.code in ("Unauthorized", "Forbidden"):
-        return ConnectionCheck(False, f"Reachable, but the key was refused by {provider}")
-    return ConnectionCheck(False, f"Reachable, but {provider} answered an error: {exc.message}")
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def network_failure(exc: ProviderError) -> ConnectionCheck:
+    """No HTTP answer at all: DNS, TLS, a refused or timed-out connection."""
+    return ConnectionCheck(False, f"Network or TLS error: {exc.message}", "network")
+
+
+def answer_failure(
+    provider: str, url: str, response: httpx.Response, usual_address: str
+) -> ConnectionCheck:
+    """Words for a non-2xx answer to a call whose route must exist."""
+    status = response.status_code
+    if status in (401, 403):
+        return ConnectionCheck(False, f"Reachable, but {provider} refused the key", "refused")
+    if status in (404, 410) or 300 <= status < 400:
+        where = f" (redirected to {response.headers['Location']})" if 300 <= status < 400 else ""
+        return ConnectionCheck(
+            False,
+            f"Wrong address: {http.origin(url)} has no {provider} API here{where}; "
+            f"check the base URL ({provider}'s usual one is {usual_address})",
+            "wrong_address",
+        )
+    if status >= 500:
+        return ConnectionCheck(
+            False, f"Reachable, but {provider} answered a server error ({status})", "error"
+        )
+    if status == 429:
+        return ConnectionCheck(
+            False, f"Reachable, but {provider} is busy (429); try again in a minute", "error"
+        )
+    return ConnectionCheck(False, f"Reachable, but {provider} answered {status}", "error")

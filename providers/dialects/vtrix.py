@@ -4,9 +4,15 @@
 from `capabilities.vtrix_model_id`), `GET {base}/model/v1/generation/task/{id}`,
 `Authorization: Bearer`.
 
-The body question: seed 003 lists the Vidu parameters flat next to `model`; the
-gateway's general docs show an envelope `{"model", "input": [{"params": {...}}]}`
-[VT-base]. Seeds win, so we send the flat body (the simulator accepts both).
+The body question: seed 003, the only Vtrix page about a Vidu model, lists the Vidu
+parameters flat next to `model`; the gateway's general docs and third-party code show
+an envelope `{"model", "input": [{"params": {...}}]}` for other models [VT-base]. The
+seed is Vtrix's own page for this very model and seeds win, so we send the flat body
+and nothing else (the simulator's Vtrix mount accepts only that, too).
+
+Only the model ids found in a source are sent (`capabilities.vtrix_model_id`), and
+text-to-image is not offered: seed 003 says "0 to 7 images" but its own error table
+answers `008023001` "images or subjects parameter missing" when there are none.
 
 The answer's shape is inconsistent across Vtrix's own pages, so reading is tolerant:
 `status` at the top or inside `output`, in any documented spelling; `output` as an
@@ -25,8 +31,10 @@ from providers import capabilities, http
 from providers.base import (
     CallbackRequest,
     Creation,
+    Endpoint,
     GenerationRequest,
     ProviderError,
+    TaskLookup,
     TaskState,
     TaskStatus,
 )
@@ -41,7 +49,7 @@ from providers.dialects.common import (
     vidu_body,
 )
 from providers.dialects.official import describe_code
-from providers.dialects.reseller import PROBE_TASK_ID, probe_with_unknown_task, refuse_callback
+from providers.dialects.reseller import probe_create_route, refuse_callback
 
 # in_queue|processing|success|failed [S003]; pending|processing|completed|failed
 # [VT-cli]; in_progress|completed|failed [Vtrix Veo page, SDK README].
@@ -64,6 +72,7 @@ STATES = {
 
 # Seed 003's error table, in words. Its 0080230xx codes are the request's fault
 # (permanent); 0080230 95–99 are Vtrix's or upstream's trouble.
+IMAGES_MISSING = "008023001"
 ERRORS: dict[str, tuple[str, bool]] = {
     "008023001": ("Vtrix rejected the request: it needs reference images or subjects", True),
     "008023002": ("Vtrix rejected the request: it needs between 1 and 7 images", True),
@@ -83,13 +92,29 @@ def describe_vtrix_code(code: str) -> tuple[str, bool] | None:
     return describe_code(code, "Vtrix")
 
 
+# Codes after which Vtrix may have made the upstream task: a create answered with one of
+# them is "submission unknown". The rest (0080230 01–03, 97, 99) refuse before any task.
+MAY_EXIST_CODES = frozenset({"008023095", "008023096", "008023098"})
+
+
+def vtrix_code(value: Any) -> str:
+    """A Vtrix error code as a string with its leading zeros (`008023001`).
+
+    The table writes them as 9 digits; a JSON number would lose the zeros.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**9:
+        text = str(value)
+        return text.zfill(9) if text.startswith("8023") else text
+    return lenient_str(value).strip()
+
+
 def _error_fields(body: Any) -> tuple[str, str]:
     """(code, message) from `{"error": {code, message}}` or a flat `{code, message}`."""
     if not isinstance(body, dict):
         return "", ""
     error = body.get("error")
     source = error if isinstance(error, dict) else body
-    return lenient_str(source.get("code")).strip(), lenient_str(source.get("message"))
+    return vtrix_code(source.get("code")), lenient_str(source.get("message"))
 
 
 class VtrixDialect:
@@ -160,6 +185,9 @@ class VtrixDialect:
         data = body.get("data")
         if isinstance(data, dict) and not body.get("id") and ("id" in data or "status" in data):
             return data
+        if isinstance(body.get("error"), dict) and not (body.get("id") or body.get("task_id")):
+            # A 200 that carries only an error: the error is the answer, in its own words.
+            raise self.error_for(response)
         return body
 
     def parse_task(self, data: dict[str, Any], *, task_id: str = "") -> TaskStatus:
@@ -202,9 +230,20 @@ class VtrixDialect:
         )
 
     async def submit(self, request: GenerationRequest) -> TaskStatus:
-        """Create a task: the Vidu body, flat, under the Vtrix model id."""
+        """Create a task: the Vidu body, flat, under the Vtrix model id (seed 003)."""
+        if request.endpoint is Endpoint.REFERENCE2IMAGE and not request.images:
+            raise ProviderError(
+                "Vtrix needs at least one reference image (its error 008023001); "
+                "text to image is not available on Vtrix",
+                code=IMAGES_MISSING,
+                permanent=True,
+            )
+        try:
+            model_id = capabilities.vtrix_model_id(request.endpoint, request.model)
+        except capabilities.UnknownModel as exc:
+            raise ProviderError(str(exc), code="ModelUnavailable", permanent=True) from None
         body = vidu_body(request)
-        body["model"] = capabilities.vtrix_model_id(request.endpoint, request.model)
+        body["model"] = model_id
         response = await http.send_create(
             self.client,
             f"{self.base_url}/model/v1/generation",
@@ -212,16 +251,27 @@ class VtrixDialect:
             json=body,
             provider=self.label,
         )
-        status = self.parse_task(self._json_or_raise(response))
+        try:
+            data = self._json_or_raise(response)
+        except ProviderError as error:
+            if error.code in MAY_EXIST_CODES or (
+                200 <= response.status_code < 300 and error.code == "BadResponse"
+            ):
+                error.submission_unknown = True
+                error.message = f"{error.message}; the task may have been created"
+                error.args = (error.message,)
+            raise
+        status = self.parse_task(data)
         if not status.task_id:
             raise ProviderError(
-                "Vtrix accepted the request but returned no task id",
-                code="BadResponse",
+                f"Vtrix accepted the request (HTTP {response.status_code}) but sent no task "
+                "id; the task may have been created",
+                code="SubmissionUnknown",
                 submission_unknown=True,
             )
         return status
 
-    async def fetch(self, task_id: str) -> TaskStatus:
+    async def fetch(self, task_id: str, *, endpoint: Endpoint | None = None) -> TaskStatus:
         response = await http.send_read(
             self.client, "GET", self._task_url(task_id), headers=self._headers()
         )
@@ -233,7 +283,7 @@ class VtrixDialect:
             "Vtrix does not offer cancelling a task", code="CancelUnsupported", permanent=True
         )
 
-    async def find_task(self, payload: str) -> TaskStatus | None:
+    async def find_task(self, lookup: TaskLookup) -> TaskStatus | None:
         """Vtrix documents no task list, so a lost create cannot be looked up."""
         raise ProviderError(
             "Vtrix offers no task list to look the task up in",
@@ -253,10 +303,12 @@ class VtrixDialect:
         raise refuse_callback(self.label)
 
     async def check(self) -> ConnectionCheck:
-        return await probe_with_unknown_task(
+        # Vtrix's table: 401 a bad key, 403 no balance (so the key was accepted) [S003].
+        return await probe_create_route(
             self.client,
-            self._task_url(PROBE_TASK_ID),
+            f"{self.base_url}/model/v1/generation",
             headers=self._headers(),
             provider=self.label,
+            usual_address=self.default_base_url,
             forbidden_means="the Vtrix account has no balance",
         )

@@ -296,7 +296,7 @@ def test_an_upload_that_is_not_an_image_is_refused_by_name(editor, project):
 def test_a_model_the_mode_does_not_offer_is_refused_by_the_model(editor, project):
     response = compose(editor, project, model="viduq1", prompt="A heron")
 
-    assert_refused(response, "model", "viduq1 is not offered for Text to image")
+    assert_refused(response, "model", "Vidu simulator does not offer viduq1 for text to image")
 
 
 def test_a_still_of_another_project_cannot_be_used(editor, project, alice):

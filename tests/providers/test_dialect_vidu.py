@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 
+import httpx
 import pytest
 
 from providers import http, registry, signing
@@ -15,6 +16,7 @@ from providers.base import (
     ImageInput,
     ProviderError,
     SubjectInput,
+    TaskLookup,
     TaskState,
 )
 from tests.factories import make_png
@@ -364,85 +366,184 @@ async def test_fetch_retries_a_busy_provider_then_reads_the_task():
     assert len(replay.requests) == 2
 
 
-async def test_fetch_of_an_unknown_task_is_permanent():
+async def test_fetch_of_an_unknown_task_says_the_provider_has_no_such_task():
     body = {"code": 404, "reason": "TaskNotFound", "message": "task not found"}
     replay = Replay({("GET", "/ent/v2/tasks/nope/creations"): answer(404, body)})
     with pytest.raises(ProviderError) as caught:
         await dialect("vidu", replay).fetch("nope")
-    assert caught.value.permanent is True
+    assert caught.value.task_missing is True
     assert caught.value.code == "TaskNotFound"
 
 
-async def test_powertokens_falls_back_to_its_other_query_paths():
+async def test_a_bare_404_on_a_query_does_not_say_the_task_is_missing():
+    replay = Replay()  # every route answers 404 with no body
+    with pytest.raises(ProviderError) as caught:
+        await dialect("vidu", replay).fetch("t-1")
+    assert caught.value.task_missing is False
+
+
+async def test_powertokens_queries_a_video_task_on_its_video_route_first():
+    body = {"id": "pt-2", "status": "completed", "metadata": {"url": "https://cdn.pt.test/v.mp4"}}
+    replay = Replay({("GET", "/vidu/v1/videos/pt-2"): answer(200, body)})
+    status = await dialect("powertokens", replay, base_url="https://pt-b.example/vidu").fetch(
+        "pt-2", endpoint=Endpoint.IMG2VIDEO
+    )
+    assert [r.url.path for r in replay.requests] == ["/vidu/v1/videos/pt-2"]
+    assert status.state is TaskState.SUCCESS
+    assert status.creations[0].url == "https://cdn.pt.test/v.mp4"
+
+
+async def test_powertokens_falls_back_and_remembers_the_route_per_kind_of_task():
     body = {
         "id": "pt-1",
         "state": "success",
         "credits": "15",
         "creations": [{"url": "https://cdn.pt.test/v.mp4"}],
     }
-    replay = Replay({("GET", "/vidu/ent/v2/tasks/pt-1"): answer(200, body)})
-    status = await dialect("powertokens", replay, base_url="https://pt-a.example/vidu").fetch(
-        "pt-1"
-    )
+    replay = Replay({("GET", "/vidu/ent/v2/tasks/pt-1/creations"): answer(200, body)})
+    pt = dialect("powertokens", replay, base_url="https://pt-a.example/vidu")
+    status = await pt.fetch("pt-1", endpoint=Endpoint.REFERENCE2VIDEO)
     assert [r.url.path for r in replay.requests] == [
-        "/vidu/ent/v2/tasks/pt-1/creations",
         "/vidu/ent/v2/tasks/pt-1",
+        "/vidu/v1/videos/pt-1",
+        "/vidu/ent/v2/tasks/pt-1/creations",
     ]
     assert status.state is TaskState.SUCCESS
     assert status.credits == 15
 
-    # The path that worked is remembered for this base URL.
     replay.requests.clear()
-    await dialect("powertokens", replay, base_url="https://pt-a.example/vidu").fetch("pt-1")
-    assert [r.url.path for r in replay.requests] == ["/vidu/ent/v2/tasks/pt-1"]
+    await pt.fetch("pt-1", endpoint=Endpoint.REFERENCE2VIDEO)
+    assert [r.url.path for r in replay.requests] == ["/vidu/ent/v2/tasks/pt-1/creations"]
+    # An image task has its own route, learned on its own.
+    replay.requests.clear()
+    await pt.fetch("pt-1", endpoint=Endpoint.REFERENCE2IMAGE)
+    assert [r.url.path for r in replay.requests] == [
+        "/vidu/v1/images/pt-1",
+        "/vidu/ent/v2/tasks/pt-1",
+        "/vidu/ent/v2/tasks/pt-1/creations",
+    ]
 
 
-async def test_powertokens_reads_the_gateway_video_object():
-    body = {"id": "pt-2", "status": "completed", "video_url": "https://cdn.pt.test/v.mp4"}
-    replay = Replay({("GET", "/vidu/v1/videos/pt-2"): answer(200, body)})
-    status = await dialect("powertokens", replay, base_url="https://pt-b.example/vidu").fetch(
-        "pt-2"
-    )
-    assert status.state is TaskState.SUCCESS
-    assert status.creations[0].url == "https://cdn.pt.test/v.mp4"
+async def test_powertokens_reads_the_gateway_result_shapes():
+    shapes = [
+        {"id": "a", "status": "completed", "video_url": "https://cdn.pt.test/1.mp4"},
+        {"id": "a", "status": "completed", "output": {"video_url": "https://cdn.pt.test/2.mp4"}},
+        {"id": "a", "status": "succeeded", "metadata": {"url": "https://cdn.pt.test/3.mp4"}},
+    ]
+    urls = []
+    for n, body in enumerate(shapes):
+        replay = Replay({("GET", "/vidu/v1/videos/a"): answer(200, body)})
+        base = f"https://pt-shape-{n}.example/vidu"
+        status = await dialect("powertokens", replay, base_url=base).fetch(
+            "a", endpoint=Endpoint.TEXT2VIDEO
+        )
+        urls.append(status.creations[0].url)
+    assert urls == [f"https://cdn.pt.test/{n}.mp4" for n in (1, 2, 3)]
+
+
+async def test_a_reseller_answering_404_on_every_route_keeps_the_task():
+    replay = Replay()
+    with pytest.raises(ProviderError) as caught:
+        await dialect("kkiai", replay, base_url="https://kk-a.example").fetch("k-1")
+    assert caught.value.task_missing is False
+    assert caught.value.permanent is False
+    assert caught.value.code == "NoQueryRoute"
+    assert [r.url.path for r in replay.requests] == [
+        "/ent/v2/tasks/k-1/creations",
+        "/v1/videos/k-1",
+        "/v1/video/query",
+    ]
 
 
 async def test_powertokens_does_not_fall_back_when_the_task_is_unknown():
     body = {"code": 404, "reason": "TaskNotFound"}
-    replay = Replay({("GET", "/vidu/ent/v2/tasks/x/creations"): answer(404, body)})
-    with pytest.raises(ProviderError):
-        await dialect("powertokens", replay, base_url="https://pt-c.example/vidu").fetch("x")
+    replay = Replay({("GET", "/vidu/ent/v2/tasks/x"): answer(404, body)})
+    with pytest.raises(ProviderError) as caught:
+        await dialect("powertokens", replay, base_url="https://pt-c.example/vidu").fetch(
+            "x", endpoint=Endpoint.REFERENCE2VIDEO
+        )
+    assert caught.value.task_missing is True
     assert len(replay.requests) == 1
 
 
-async def test_a_lost_create_is_found_by_payload_across_pages():
+LOOKUP = TaskLookup(
+    payload="gen-42",
+    endpoint=Endpoint.REFERENCE2IMAGE,
+    model="viduq2",
+    prompt="A heron",
+    since=1_767_225_600.0,
+)
+
+
+async def test_a_lost_create_is_found_through_the_documented_list_and_query():
+    # The documented list items carry no payload [V-list]; the query answer does [V-get].
     pages = {
-        "": {
-            "tasks": [{"id": "a", "state": "success", "payload": "other"}],
+        "0": {
+            "tasks": [
+                {"id": "a", "model": "viduq2", "prompt": "Something else"},
+                {"id": "v", "model": "viduq3", "prompt": "A heron"},
+            ],
             "next_page_token": "1",
         },
         "1": {
-            "tasks": [{"id": "b", "state": "processing", "payload": "gen-42"}],
+            "tasks": [{"id": "b", "model": "viduq2", "prompt": "A heron"}],
             "next_page_token": "",
         },
     }
+    queries = {
+        "a": {"id": "a", "state": "success", "payload": "other"},
+        "b": {"id": "b", "state": "processing", "payload": "gen-42"},
+    }
 
     def listing(request):
-        return answer(200, pages[request.url.params.get("pager.page_token", "")])
+        return answer(200, pages[request.url.params["pager.page"]])
 
-    replay = Replay({("GET", "/ent/v2/tasks"): listing})
-    found = await dialect("vidu", replay).find_task("gen-42")
+    def query(request):
+        return answer(200, queries[request.url.path.split("/")[-2]])
+
+    replay = Replay(
+        {
+            ("GET", "/ent/v2/tasks"): listing,
+            ("GET", "/ent/v2/tasks/a/creations"): query,
+            ("GET", "/ent/v2/tasks/b/creations"): query,
+        }
+    )
+    found = await dialect("vidu", replay).find_task(LOOKUP)
     assert found.task_id == "b"
     assert found.state is TaskState.PROCESSING
-    assert len(replay.requests) == 2
+    listed = [r for r in replay.requests if r.url.path == "/ent/v2/tasks"]
+    assert listed[0].url.params["created_at.from"] == "2026-01-01T00:00:00Z"
+    # The same prompt is confirmed first; the other model is never queried.
+    assert [r.url.path for r in replay.requests[2:]] == ["/ent/v2/tasks/b/creations"]
 
 
-async def test_a_gateway_without_a_task_list_cannot_look_tasks_up():
+async def test_a_lost_create_missing_from_the_list_is_not_found():
+    replay = Replay({("GET", "/ent/v2/tasks"): answer(200, {"tasks": [], "next_page_token": ""})})
+    assert await dialect("vidu", replay).find_task(LOOKUP) is None
+
+
+@pytest.mark.parametrize("kind", ["powertokens", "kkiai", "vtrix"])
+async def test_resellers_document_no_way_to_look_a_lost_create_up(kind):
     replay = Replay()
     with pytest.raises(ProviderError) as caught:
-        await dialect("kkiai", replay).find_task("gen-42")
+        await dialect(kind, replay).find_task(LOOKUP)
     assert caught.value.permanent is True
-    assert caught.value.message == "KKIAI offers no task list to look the task up in"
+    assert caught.value.code == "LookupUnsupported"
+    assert replay.requests == []
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [(b"", "empty"), (b"<html>Bad gateway</html>", "html"), (b"[]", "list")],
+)
+async def test_a_2xx_create_answer_that_cannot_be_read_is_submission_unknown(content, kind):
+    replay = Replay({("POST", "/ent/v2/reference2image"): httpx.Response(200, content=content)})
+    with pytest.raises(ProviderError) as caught:
+        await dialect("vidu", replay).submit(
+            GenerationRequest(endpoint=Endpoint.REFERENCE2IMAGE, model="viduq2", prompt="x")
+        )
+    assert caught.value.submission_unknown is True
+    assert len(replay.requests) == 1
 
 
 # --- cancel ------------------------------------------------------------------------------------
@@ -561,33 +662,45 @@ async def test_check_reports_the_credits_left():
 async def test_check_says_when_the_key_is_refused():
     replay = Replay({("GET", "/ent/v2/credits"): answer(401, {"reason": "Unauthorized"})})
     check = await dialect("vidu", replay).check()
-    assert check.ok is False
-    assert check.message == "Reachable, but the key was refused by Vidu"
+    assert (check.ok, check.verdict) == (False, "refused")
+    assert check.message == "Reachable, but Vidu refused the key"
+
+
+async def test_check_says_when_the_address_is_wrong():
+    replay = Replay()  # no /ent/v2/credits here: a 404 with no body
+    check = await dialect("vidu", replay, base_url="https://vidu.example/wrong").check()
+    assert (check.ok, check.verdict) == (False, "wrong_address")
+    assert check.message.startswith("Wrong address: https://vidu.example has no Vidu API here")
 
 
 async def test_check_says_when_the_provider_cannot_be_reached():
-    import httpx
-
     replay = Replay({("GET", "/ent/v2/credits"): httpx.ConnectError("[Errno 111] refused")})
     check = await dialect("vidu", replay, base_url="https://vidu.example").check()
-    assert check.message == "Could not reach https://vidu.example (connection refused)"
+    assert check.verdict == "network"
+    assert check.message == (
+        "Network or TLS error: Could not reach https://vidu.example (connection refused)"
+    )
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "ok", "message"),
+    ("kind", "path", "status", "verdict"),
     [
-        ("powertokens", 404, True, "Reachable, key accepted"),
-        ("powertokens", 401, False, "Reachable, but the key was refused by PowerTokens"),
-        ("kkiai", 400, True, "Reachable, key accepted"),
-        ("kkiai", 401, False, "Reachable, but the key was refused by KKIAI"),
+        ("powertokens", "/vidu/ent/v2/reference2image", 405, "unchecked"),
+        ("powertokens", "/vidu/ent/v2/reference2image", 404, "wrong_address"),
+        ("powertokens", "/vidu/ent/v2/reference2image", 401, "refused"),
+        ("kkiai", "/ent/v2/reference2image", 405, "unchecked"),
+        ("kkiai", "/ent/v2/reference2image", 404, "wrong_address"),
+        ("kkiai", "/ent/v2/reference2image", 401, "refused"),
     ],
 )
-async def test_reseller_check_queries_an_unknown_task(kind, status, ok, message):
-    replay = Replay()
-    replay.routes[("GET", "/vidu/ent/v2/tasks/studio-connection-test/creations")] = answer(
-        status, {}
-    )
-    replay.routes[("GET", "/ent/v2/tasks/studio-connection-test/creations")] = answer(status, {})
+async def test_reseller_check_probes_a_route_that_must_exist(kind, path, status, verdict):
+    replay = Replay({("GET", path): httpx.Response(status)})
     check = await dialect(kind, replay).check()
-    assert (check.ok, check.message) == (ok, message)
+    assert check.verdict == verdict
+    assert check.ok is (verdict == "unchecked")
+    assert replay.last.url.path == path
     assert replay.last.headers["Authorization"] == f"Bearer {KEY}"
+    if verdict == "unchecked":
+        # Never "accepted": nothing free checks a reseller's key.
+        assert "accepted" not in check.message
+        assert "first generation" in check.message

@@ -191,16 +191,66 @@ async def test_cancel_is_not_offered():
 
 
 @pytest.mark.parametrize(
-    ("status", "ok", "message"),
+    ("status", "verdict", "ok"),
     [
-        (404, True, "Reachable, key accepted"),
-        (401, False, "Reachable, but the key was refused by Vtrix"),
-        (403, False, "Reachable, key accepted, but the Vtrix account has no balance"),
+        (405, "unchecked", True),
+        (404, "wrong_address", False),
+        (401, "refused", False),
+        (403, "refused", False),
     ],
 )
-async def test_check_queries_an_unknown_task(status, ok, message):
-    replay = Replay(
-        {("GET", "/model/v1/generation/task/studio-connection-test"): answer(status, {})}
-    )
+async def test_check_probes_the_generation_route(status, verdict, ok):
+    import httpx
+
+    replay = Replay({("GET", "/model/v1/generation"): httpx.Response(status)})
     check = await vtrix(replay).check()
-    assert (check.ok, check.message) == (ok, message)
+    assert (check.ok, check.verdict) == (ok, verdict)
+    if status == 403:
+        assert check.message == "Reachable, key accepted, but the Vtrix account has no balance"
+
+
+async def test_error_codes_keep_their_leading_zeros():
+    body = {"error": {"code": 8023003, "message": "prompt is required"}}
+    replay = Replay({("POST", "/model/v1/generation"): answer(400, body)})
+    with pytest.raises(ProviderError) as caught:
+        await vtrix(replay).submit(r2i())
+    assert caught.value.code == "008023003"
+    assert caught.value.message == (
+        "Vtrix rejected the request: the prompt is missing: prompt is required"
+    )
+
+
+async def test_a_200_that_carries_only_an_error_is_shown_with_its_real_message():
+    body = {"error": {"code": "008023002", "message": "images must contain 1-7 items"}}
+    replay = Replay({("POST", "/model/v1/generation"): answer(200, body)})
+    with pytest.raises(ProviderError) as caught:
+        await vtrix(replay).submit(r2i())
+    assert caught.value.permanent is True
+    assert caught.value.submission_unknown is False
+    assert "images must contain 1-7 items" in caught.value.message
+
+
+async def test_a_200_error_after_the_upstream_task_may_exist_is_submission_unknown():
+    body = {"error": {"code": "008023098", "message": "status check error"}}
+    replay = Replay({("POST", "/model/v1/generation"): answer(200, body)})
+    with pytest.raises(ProviderError) as caught:
+        await vtrix(replay).submit(r2i())
+    assert caught.value.submission_unknown is True
+
+
+async def test_text_to_image_is_refused_before_anything_is_sent():
+    replay = Replay()
+    request = GenerationRequest(endpoint=Endpoint.REFERENCE2IMAGE, model="viduq2", prompt="x")
+    with pytest.raises(ProviderError) as caught:
+        await vtrix(replay).submit(request)
+    assert caught.value.code == "008023001"
+    assert replay.requests == []
+
+
+async def test_a_pair_without_a_documented_id_is_never_sent():
+    replay = Replay()
+    request = GenerationRequest(endpoint=Endpoint.TEXT2VIDEO, model="viduq2", prompt="x")
+    with pytest.raises(ProviderError) as caught:
+        await vtrix(replay).submit(request)
+    assert caught.value.permanent is True
+    assert replay.requests == []
