@@ -25,9 +25,9 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     readonly_fields = ["key_display", "created", "updated"]
 
     def get_fields(self, request, obj=None):
-        fields = list(ProviderConnectionForm.base_fields)
-        if obj is None or not obj.has_stored_key:
-            fields.remove("clear_api_key")
+        # The form itself decides what a connection of this kind shows (no "Callbacks"
+        # where they cannot be verified, experiments only where there are any).
+        fields = list(ProviderConnectionForm(instance=obj).fields)
         return [*fields, "key_display", "created", "updated"]
 
     @admin.display(description="API key")

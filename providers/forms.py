@@ -65,12 +65,12 @@ class ProviderConnectionForm(forms.ModelForm):
         kind = kind if kind in registry.DIALECTS else ""
         if kind and not registry.dialect_class(kind).verifiable_callbacks:
             # Offered only where a callback can be verified (official Vidu, the simulator).
-            self.fields.pop("callbacks_enabled")
+            self.fields.pop("callbacks_enabled", None)
             self.callbacks_note = UNVERIFIABLE_CALLBACKS.format(provider=ProviderKind(kind).label)
         else:
             self.callbacks_note = ""
         undocumented = catalogs.undocumented(kind) if kind else []
-        if undocumented:
+        if undocumented and "experimental" in self.fields:
             self.fields["experimental"] = forms.MultipleChoiceField(
                 label="Experimental models",
                 required=False,
@@ -80,7 +80,7 @@ class ProviderConnectionForm(forms.ModelForm):
                 "more than shown; the composer warns before each use.",
             )
         else:
-            self.fields.pop("experimental")
+            self.fields.pop("experimental", None)
         if self.instance.pk:
             self.fields["base_url"].widget.attrs["placeholder"] = registry.default_base_url(
                 self.instance.kind

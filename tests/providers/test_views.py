@@ -224,7 +224,7 @@ def test_testing_without_javascript_reports_through_a_message(as_staff, connecti
     fake_provider(monkeypatch, lambda r: httpx.Response(401, json={"reason": "Unauthorized"}))
     response = as_staff.post(reverse("providers:test", args=[connection.pk]), follow=True)
     html = response.content.decode()
-    assert "Reachable, but the key was refused by Vidu" in html
+    assert "Reachable, but Vidu refused the key" in html
     assert KEY not in html
 
 
@@ -237,6 +237,69 @@ def test_testing_an_unreachable_provider_says_so(as_staff, connection, monkeypat
         reverse("providers:test", args=[connection.pk]), HTTP_HX_REQUEST="true"
     )
     assert "Could not reach https://api.vidu.com (connection refused)" in response.content.decode()
+
+
+def test_testing_a_reseller_at_a_made_up_address_says_the_address_is_wrong(as_staff, monkeypatch):
+    connection = ProviderConnection(name="KKIAI", kind="kkiai", base_url="https://kk.example/x")
+    connection.set_api_key("made-up-key-1234567890")
+    connection.save()
+    seen = fake_provider(monkeypatch, lambda r: httpx.Response(404, text="Not Found"))
+    response = as_staff.post(
+        reverse("providers:test", args=[connection.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "Wrong address: https://kk.example has no KKIAI API here" in html
+    assert "key accepted" not in html
+    assert [r.url.path for r in seen] == ["/x/ent/v2/reference2image"]
+    assert seen[0].method == "GET"  # nothing that could create (or charge for) a task
+
+
+def test_testing_a_reseller_never_claims_the_key_was_accepted(as_staff, monkeypatch):
+    connection = ProviderConnection(name="PowerTokens", kind="powertokens")
+    connection.set_api_key("made-up-key-1234567890")
+    connection.save()
+    fake_provider(monkeypatch, lambda r: httpx.Response(405))
+    response = as_staff.post(
+        reverse("providers:test", args=[connection.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "Reachable at the right address" in html
+    assert "has no free call that checks it" in html
+    assert "key accepted" not in html
+
+
+@pytest.mark.parametrize("kind", ["powertokens", "kkiai", "vtrix"])
+def test_callbacks_are_not_offered_where_they_cannot_be_verified(as_staff, kind):
+    connection = ProviderConnection.objects.create(name=kind, kind=kind, callbacks_enabled=True)
+    page = as_staff.get(reverse("providers:edit", args=[connection.pk])).content.decode()
+    assert 'name="callbacks_enabled"' not in page
+    assert "its callbacks are signed with its own upstream key" in page
+
+    response = edit(as_staff, connection, callbacks_enabled="on")
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.callbacks_enabled is False
+
+
+def test_callbacks_are_offered_on_the_official_api(as_staff, connection):
+    page = as_staff.get(reverse("providers:edit", args=[connection.pk])).content.decode()
+    assert 'name="callbacks_enabled"' in page
+
+
+def test_staff_enable_an_undocumented_model_as_an_experiment(as_staff):
+    connection = ProviderConnection.objects.create(name="KK", kind="kkiai")
+    page = as_staff.get(reverse("providers:edit", args=[connection.pk])).content.decode()
+    assert "Experimental models" in page
+    assert 'value="text2video:viduq3-pro"' in page
+    assert 'value="reference2image:viduq2"' not in page  # documented: always offered
+
+    response = edit(as_staff, connection, experimental=["text2video:viduq3-pro", "bogus:x"])
+    assert response.status_code == 200  # an unknown pair is refused by the form
+    response = edit(as_staff, connection, experimental=["text2video:viduq3-pro"])
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.experimental == ["text2video:viduq3-pro"]
+    assert connection.offer_for("text2video", "viduq3-pro").experimental
 
 
 def test_testing_a_connection_without_a_key_says_where_to_put_one(as_staff, monkeypatch):
