@@ -407,7 +407,7 @@ def _poll_failed(generation: Generation, error: ProviderError) -> timedelta | No
                 quiet_since=quiet_since,
                 provider_note=note[:500],
             )
-    interval = services.poll_interval(generation.connection.kind)
+    interval = services.poll_interval(generation.connection)
     backoff = min(max(interval, (now - quiet_since).total_seconds()), MAX_POLL_BACKOFF)
     return timedelta(seconds=max(backoff, error.retry_after or 0))
 

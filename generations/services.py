@@ -43,7 +43,7 @@ from providers.base import (
     TaskState,
     TaskStatus,
 )
-from providers.models import remember_nonce
+from providers.models import ProviderConnection, remember_nonce
 from providers.validation import FieldError, check_request
 
 logger = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ def fail(generation_id: int, *, message: str, code: str = "studio") -> None:
 
 def poll_delay(generation: Generation, *, first: bool) -> timedelta:
     """When to look at a running task next (DESIGN §3: polling is the safety net)."""
-    simulator = generation.connection.kind == "simulator"
+    simulator = generation.connection.is_builtin_simulator
     if first:
         spec = capabilities.get_spec(generation.endpoint, generation.model)
         if simulator:
@@ -373,13 +373,13 @@ def poll_delay(generation: Generation, *, first: bool) -> timedelta:
         else:
             seconds = max(settings.GENERATIONS_FIRST_POLL, spec.expected_seconds)
     else:
-        seconds = poll_interval(generation.connection.kind)
+        seconds = poll_interval(generation.connection)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-def poll_interval(connection_kind: str) -> float:
+def poll_interval(connection: ProviderConnection) -> float:
     """Seconds between safety-net polls of a running task (before jitter)."""
-    if connection_kind == "simulator":
+    if connection.is_builtin_simulator:
         return settings.GENERATIONS_SIMULATOR_POLL
     return settings.GENERATIONS_POLL_SECONDS
 
@@ -449,7 +449,7 @@ def receive_callback(
         if _could_move(target.state, status):
             poke(target.generation_id)
         else:
-            interval = poll_interval(target.connection.kind)
+            interval = poll_interval(target.connection)
             Generation.objects.defer_poll(
                 target.generation_id, timezone.now() + timedelta(seconds=interval)
             )

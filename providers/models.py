@@ -133,14 +133,19 @@ class ProviderConnection(models.Model):
         return (self.base_url or registry.default_base_url(self.kind)).rstrip("/")
 
     @property
-    def allow_private_downloads(self) -> bool:
-        """Only the simulator may serve results from loopback or private addresses: the
-        built-in connection, or one of the reseller kinds pointed at the built-in
-        simulator's own mounts (SIMULATOR_URL, set by configuration)."""
+    def is_builtin_simulator(self) -> bool:
+        """This studio's own simulator: the simulator connection, or a reseller kind
+        pointed at one of its mounts (SIMULATOR_URL), to try that dialect out."""
         if self.kind == ProviderKind.SIMULATOR:
             return True
         simulator = (getattr(settings, "SIMULATOR_URL", "") or "").rstrip("/")
         return bool(simulator) and self.effective_base_url.startswith(simulator + "/")
+
+    @property
+    def allow_private_downloads(self) -> bool:
+        """Only the built-in simulator may serve results from loopback or private
+        addresses (by configuration: SIMULATOR_URL)."""
+        return self.is_builtin_simulator
 
     # --- what it offers ------------------------------------------------------------
 
