@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from library.models import Library
 from library.services import share_with
 from projects.models import Project, ProjectMembership
+from projects.realtime import project_access_changed
 
 
 def create_project(*, owner: settings.AUTH_USER_MODEL, name: str) -> Project:
@@ -59,6 +60,16 @@ def add_member(*, project: Project, username: str, role: str) -> ProjectMembersh
         project=project, user=person, defaults={"role": role}
     )
     return membership
+
+
+def remove_membership(*, membership: ProjectMembership) -> None:
+    """Take someone off a project (or let them leave); their open sockets on it close."""
+    user_id, project_id = membership.user_id, membership.project_id
+    with transaction.atomic():
+        membership.delete()
+        transaction.on_commit(
+            lambda: project_access_changed(user_id=user_id, project_id=project_id)
+        )
 
 
 def attach_library(*, project: Project, library: Library) -> None:

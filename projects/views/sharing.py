@@ -14,7 +14,7 @@ from library.forms import ShareForm
 from library.models import Library
 from library.services import ShareRefused
 from projects.access import get_project_for_user, parse_id, require_project_owner
-from projects.services import add_member, attach_library, detach_library
+from projects.services import add_member, attach_library, detach_library, remove_membership
 from projects.views.projects import detail_context
 
 
@@ -53,7 +53,7 @@ def remove_member(request: HttpRequest, project_id: int, membership_id: int) -> 
     # Members may leave on their own; only the owner removes others.
     if membership.user_id != request.user.pk:
         require_project_owner(request, project)
-    membership.delete()
+    remove_membership(membership=membership)
     if membership.user_id == request.user.pk:
         messages.success(request, f"You left “{project.name}”.")
         if request.htmx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -9,9 +10,14 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.urls import reverse
 
+from generations.consumers import ProjectConsumer
 from generations.models import Mode, State
 from generations.services import request_generation
+from projects.models import ProjectMembership
+from projects.realtime import project_access_changed
+from projects.services import add_member
 from studio.asgi import application
 from tests.generations.gallery_factories import (
     make_generation,
@@ -187,4 +193,104 @@ async def test_a_card_first_seen_in_a_resync_keeps_getting_updates(alice):
 
     html = await communicator.receive_from(timeout=2)
     assert f'data-generation="{missed.pk}" data-state="submitted"' in html
+    await communicator.disconnect()
+
+
+def socket_of(browser: Client, project_id: int) -> WebsocketCommunicator:
+    """A socket opened by the page in `browser`: same session cookie."""
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+    headers = [ORIGIN, (b"host", b"127.0.0.1"), (b"cookie", cookie)]
+    return WebsocketCommunicator(application, f"/ws/projects/{project_id}/", headers=headers)
+
+
+async def closed_with(communicator: WebsocketCommunicator) -> int | None:
+    message = await communicator.receive_output(timeout=2)
+    return message.get("code") if message["type"] == "websocket.close" else None
+
+
+async def test_a_removed_members_open_socket_closes_and_receives_no_more_cards(alice, bob):
+    project = await database_sync_to_async(make_project)(alice, viewer=bob)
+    generation = await database_sync_to_async(make_generation)(project, "private prompt")
+    on_bob = await database_sync_to_async(socket)(project.pk, bob)
+    on_alice = await database_sync_to_async(socket)(project.pk, alice)
+    for communicator in (on_bob, on_alice):
+        await communicator.connect()
+        await sync(communicator, [generation.pk])
+    owner = Client()
+    await database_sync_to_async(owner.force_login)(alice)
+    membership = await database_sync_to_async(ProjectMembership.objects.get)(user=bob)
+    remove = reverse("projects:remove_member", args=[project.pk, membership.pk])
+
+    await database_sync_to_async(owner.post)(remove)
+
+    assert await closed_with(on_bob) == 4403
+    await database_sync_to_async(move)(generation.pk, State.PROCESSING)
+    assert 'data-state="processing"' in await on_alice.receive_from(timeout=2)
+    assert await on_bob.receive_nothing(timeout=0.3)
+    await on_alice.disconnect()
+
+
+async def test_a_member_whose_role_changes_keeps_their_socket(alice, bob):
+    project = await database_sync_to_async(make_project)(alice, viewer=bob)
+    on_bob = await database_sync_to_async(socket)(project.pk, bob)
+    await on_bob.connect()
+
+    await database_sync_to_async(add_member)(project=project, username="bob", role="editor")
+    await database_sync_to_async(project_access_changed)(user_id=bob.pk, project_id=project.pk)
+
+    assert await on_bob.receive_nothing(timeout=0.3)
+    await on_bob.disconnect()
+
+
+async def test_logging_out_closes_the_sockets_of_that_session_only(alice):
+    project = await database_sync_to_async(make_project)(alice)
+    generation = await database_sync_to_async(make_generation)(project)
+    laptop, phone = Client(), Client()
+    for browser in (laptop, phone):
+        await database_sync_to_async(browser.force_login)(alice)
+    on_laptop = await database_sync_to_async(socket_of)(laptop, project.pk)
+    on_phone = await database_sync_to_async(socket_of)(phone, project.pk)
+    for communicator in (on_laptop, on_phone):
+        await communicator.connect()
+        await sync(communicator, [generation.pk])
+
+    await database_sync_to_async(laptop.post)(reverse("accounts:logout"))
+
+    assert await closed_with(on_laptop) == 4403
+    await database_sync_to_async(move)(generation.pk, State.PROCESSING)
+    assert 'data-state="processing"' in await on_phone.receive_from(timeout=2)
+    assert await on_laptop.receive_nothing(timeout=0.3)
+    await on_phone.disconnect()
+
+
+async def test_watch_replaces_what_a_socket_keeps_instead_of_adding_to_it(alice, monkeypatch):
+    opened = []
+    connect = ProjectConsumer.connect
+
+    async def remember(self):
+        opened.append(self)
+        await connect(self)
+
+    monkeypatch.setattr(ProjectConsumer, "connect", remember)
+    project = await database_sync_to_async(make_project)(alice)
+    dropped = await database_sync_to_async(make_generation)(project, "scrolled away")
+    kept = await database_sync_to_async(make_generation)(project, "still shown")
+    communicator = await database_sync_to_async(socket)(project.pk, alice)
+    await communicator.connect()
+    await sync(communicator, [dropped.pk, kept.pk])
+
+    # A page (or anyone with a socket) sending ever new ids: 100 × 1,000 of them.
+    for n in range(100):
+        ids = list(range(10**6 + n * 1000, 10**6 + (n + 1) * 1000))
+        await communicator.send_json_to({"type": "watch", "ids": ids})
+    await communicator.send_json_to({"type": "watch", "ids": [kept.pk]})
+    async with asyncio.timeout(5):  # the messages are handled in order; wait for the last
+        while opened[0].watched != {kept.pk} and len(opened[0].watched) < 100_000:
+            await asyncio.sleep(0.01)
+
+    assert opened[0].watched == {kept.pk}
+    await database_sync_to_async(move)(dropped.pk, State.PROCESSING)
+    await database_sync_to_async(move)(kept.pk, State.PROCESSING)
+    assert f'data-generation="{kept.pk}"' in await communicator.receive_from(timeout=2)
+    assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()

@@ -1,0 +1,35 @@
+"""Telling a person's open sockets that what they may see has changed.
+
+Sockets check who is on them when they connect; every socket of a person also joins the
+group `user.<id>`, so that access taken away later reaches the sockets already open:
+a member removed from a project, a session logged out. The socket decides what to do
+(generations.consumers: look again, and close when the access is gone).
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.http import HttpRequest
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def _send(user_id: int, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(user_group(user_id), message)
+
+
+def project_access_changed(*, user_id: int, project_id: int) -> None:
+    """This person's sockets on this project look their access up again (after commit)."""
+    _send(user_id, {"type": "project.access_changed", "project_id": project_id})
+
+
+def session_ended(sender: type, request: HttpRequest | None, user, **kwargs) -> None:
+    """`user_logged_out` receiver: the sockets opened with that session close."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if user is not None and session_key:
+        _send(user.pk, {"type": "session.ended", "session_key": session_key})
