@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["simulator", "pipeline", "realtime", "load", "soak"]
+BENCHMARKS = ["simulator", "pipeline", "realtime", "load", "soak", "socket_watch"]
 
 
 def machine() -> dict:
