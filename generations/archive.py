@@ -1,35 +1,28 @@
 """Files under meaningful names, and "Download all" as a ZIP streamed as it is written.
 
-The archive is written by `zipfile` (ZIP_STORED: images and MP4s do not compress) into
-a sink that hands each chunk to the response, so memory stays at one chunk whatever the
-size. Because nothing is compressed and every size is known beforehand, the archive's
-exact length is known too: the response sends Content-Length and the browser's own
+zipstream-ng writes the archive (ZIP_STORED: images and MP4s do not compress) as it is
+sent, reading each file from storage only when the archive reaches it, so memory stays
+at one chunk whatever the size. Every size is known beforehand, so zipstream-ng knows
+the archive's length too: the response sends Content-Length and the browser's own
 download bar shows real progress. No temporary file, no background job to poll.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
-import zipfile
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.text import slugify
+from zipstream import ZipStream
 
 from generations.models import EXTENSIONS, Generation, GenerationOutput
 
 CHUNK = 1024 * 1024
 MANIFEST = "manifest.json"
-# Sizes past these need ZIP64 records, whose length we do not predict: no Content-Length.
-_ZIP32_LIMIT = zipfile.ZIP64_LIMIT
-# Local header (30) + data descriptor (16) + central directory entry (46), per file.
-_PER_ENTRY = 30 + 16 + 46
-_END_RECORD = 22
 
 
 @dataclass(frozen=True)
@@ -37,7 +30,6 @@ class Entry:
     arcname: str
     storage_name: str
     size: int
-    created_at: object = None
 
 
 def download_name(output: GenerationOutput) -> str:
@@ -76,7 +68,7 @@ def collect(generations: Iterable[Generation]) -> tuple[list[Entry], bytes]:
             present = bool(output.file) and default_storage.exists(output.file.name)
             if present:
                 size = default_storage.size(output.file.name)
-                entries.append(Entry(arcname, output.file.name, size, generation.created_at))
+                entries.append(Entry(arcname, output.file.name, size))
             outputs.append(
                 {
                     "file": arcname if present else None,
@@ -142,72 +134,17 @@ def _describe(generation: Generation, outputs: list[dict]) -> dict:
     }
 
 
-def archive_size(entries: list[Entry], manifest: bytes) -> int | None:
-    """The exact byte length `stream` will produce, or None where ZIP64 would be needed."""
-    names = [entry.arcname for entry in entries] + [MANIFEST]
-    total = _END_RECORD + len(manifest) + sum(entry.size for entry in entries)
-    total += sum(_PER_ENTRY + 2 * len(name.encode()) for name in names)
-    if total >= _ZIP32_LIMIT or len(names) >= 0xFFFF:
-        return None
-    return total
+def build(entries: list[Entry], manifest: bytes) -> ZipStream:
+    """The archive, manifest.json first; `len()` of it is its exact size in bytes."""
+    archive = ZipStream(sized=True)
+    archive.add(manifest, MANIFEST)
+    for entry in entries:
+        archive.add(read_stored(entry.storage_name), entry.arcname, size=entry.size)
+    return archive
 
 
-class _Sink:
-    """A write-only file for zipfile: what it writes waits here to be handed on."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
-
-
-def stream(entries: list[Entry], manifest: bytes) -> Iterator[bytes]:
-    """The archive, chunk by chunk: manifest.json first, then every file as it is read."""
-    sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(_info(MANIFEST, None), manifest)
-        yield sink.take()
-        for entry in entries:
-            info = _info(entry.arcname, entry.created_at)
-            info.file_size = entry.size
-            with (
-                default_storage.open(entry.storage_name, "rb") as source,
-                archive.open(info, "w") as target,
-            ):
-                while chunk := source.read(CHUNK):
-                    target.write(chunk)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
-
-
-def _info(name: str, when) -> zipfile.ZipInfo:
-    moment = timezone.localtime(when) if when else timezone.localtime()
-    info = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
-    info.compress_type = zipfile.ZIP_STORED
-    info.external_attr = 0o644 << 16
-    return info
-
-
-async def astream(entries: list[Entry], manifest: bytes) -> AsyncIterator[bytes]:
-    """`stream` for an ASGI response: file reads and zip writes stay off the event loop."""
-    chunks = stream(entries, manifest)
-    try:
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            if chunk:
-                yield chunk
-    finally:
-        # Cancelled mid-chunk (the browser went away), the generator may still be running
-        # in its thread; it is collected when that chunk is done.
-        with contextlib.suppress(ValueError):
-            chunks.close()
+def read_stored(name: str) -> Iterator[bytes]:
+    """A stored file in chunks, opened only once the archive reaches it."""
+    with default_storage.open(name, "rb") as source:
+        while chunk := source.read(CHUNK):
+            yield chunk

@@ -1,22 +1,20 @@
 """Exports of a storyboard's keepers: a ZIP with a JSON manifest, and a contact sheet.
 
-The ZIP is spooled to a temporary file (keepers only, one file each) and stored
-uncompressed: images and MP4s do not compress.
+The ZIP (keepers only, one file each) is written by zipstream-ng as it is sent, like
+"Download all": uncompressed, since images and MP4s do not compress, so of known length.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import tempfile
-import zipfile
-from typing import IO
 
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
+from zipstream import ZipStream
 
-from generations.archive import EXTENSIONS
+from generations.archive import EXTENSIONS, read_stored
 from generations.models import GenerationOutput
 from storyboards.models import Shot, Storyboard
 
@@ -69,24 +67,17 @@ def manifest(storyboard: Storyboard, items: list[tuple[Shot, GenerationOutput | 
     }
 
 
-def write_zip(storyboard: Storyboard) -> IO[bytes]:
-    """The keepers named by shot number and title, plus manifest.json; rewound."""
+def keepers_zip(storyboard: Storyboard) -> ZipStream:
+    """The keepers named by shot number and title, plus manifest.json; sized."""
     items = keeper_shots(storyboard)
-    # Handed to FileResponse, which closes it once sent.
-    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-        for shot, output in items:
-            if output is None:
-                continue
-            with (
-                default_storage.open(output.file.name, "rb") as source,
-                archive.open(keeper_name(shot, output), "w") as target,
-            ):
-                while chunk := source.read(1024 * 1024):
-                    target.write(chunk)
-        archive.writestr("manifest.json", json.dumps(manifest(storyboard, items), indent=2))
-    spool.seek(0)
-    return spool
+    archive = ZipStream(sized=True)
+    for shot, output in items:
+        if output is None:
+            continue
+        name = output.file.name
+        archive.add(read_stored(name), keeper_name(shot, output), size=default_storage.size(name))
+    archive.add(json.dumps(manifest(storyboard, items), indent=2).encode(), "manifest.json")
+    return archive
 
 
 def contact_sheet(storyboard: Storyboard, *, file_format: str = "PNG") -> bytes:

@@ -33,6 +33,15 @@ def private_media_root(settings, tmp_path):
 
 
 @pytest.fixture
+def memory_storage(settings):
+    """Media kept in memory by a storage with no local paths, as S3 would keep it."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "tests.storage.NoPathStorage"}}
+    from django.core.files.storage import default_storage
+
+    return default_storage
+
+
+@pytest.fixture
 def alice(db):
     """The owner of whatever a test makes."""
     return make_user("alice")

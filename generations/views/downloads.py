@@ -6,11 +6,12 @@ Single files are served by generations/views/files.py (the composer's output vie
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from generations import archive, gallery
 from generations.gallery import GalleryFilterForm
+from privatemedia.responses import serve_zip
 from projects.access import get_project_for_user
 
 
@@ -28,12 +29,4 @@ def download_all(request: HttpRequest, project_id: int) -> HttpResponse:
         .prefetch_related("outputs", "inputs")
     )
     entries, manifest = archive.collect(generations)
-    response = StreamingHttpResponse(
-        archive.astream(entries, manifest), content_type="application/zip"
-    )
-    size = archive.archive_size(entries, manifest)
-    if size is not None:
-        response["Content-Length"] = str(size)
-    response["Content-Disposition"] = f'attachment; filename="{archive.archive_name(project.name)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return serve_zip(archive.build(entries, manifest), filename=archive.archive_name(project.name))

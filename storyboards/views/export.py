@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from privatemedia.responses import serve_zip
 from storyboards import animatic as animatics
 from storyboards import export
 from storyboards.access import get_storyboard_for_user
@@ -19,7 +20,7 @@ from storyboards.models import Storyboard
 def download_zip(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
     name = f"{slugify(storyboard.title) or 'storyboard'}-keepers.zip"
-    return FileResponse(export.write_zip(storyboard), as_attachment=True, filename=name)
+    return serve_zip(export.keepers_zip(storyboard), filename=name)
 
 
 @login_required

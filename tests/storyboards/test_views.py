@@ -221,12 +221,42 @@ def test_export_zip_has_the_keepers_named_by_shot_and_a_manifest(client, alice, 
         reverse("storyboards:export_zip", args=[storyboard.project_id, storyboard.pk])
     )
 
-    archive = zipfile.ZipFile(io.BytesIO(body_of(response)))
+    body = body_of(response)
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="harbour-at-dawn-keepers'
+    )
+    assert int(response["Content-Length"]) == len(body)
+    archive = zipfile.ZipFile(io.BytesIO(body))
     assert sorted(archive.namelist()) == ["01_opening.png", "manifest.json"]
     manifest = json.loads(archive.read("manifest.json"))
     assert [s["number"] for s in manifest["shots"]] == [1, 2, 3]
     assert manifest["shots"][0]["file"] == "01_opening.png" and manifest["shots"][1]["file"] is None
     assert archive.read("01_opening.png") == board["take"].generation.outputs.get().file.read()
+
+
+def test_export_zip_reads_the_keepers_from_a_storage_without_local_paths(
+    client, alice, memory_storage, settings
+):
+    storyboard = make_storyboard(make_project(alice))
+    shots = make_shots(storyboard, 2)
+    for shot, still in zip(shots, (True, False), strict=True):
+        services.choose_keeper(shot=shot, take=make_take(shot, still=still))
+    client.force_login(alice)
+
+    response = client.get(
+        reverse("storyboards:export_zip", args=[storyboard.project_id, storyboard.pk])
+    )
+    body = body_of(response)
+
+    assert int(response["Content-Length"]) == len(body)
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert archive.testzip() is None
+    assert [name[:3] for name in archive.namelist()] == ["01_", "02_", "man"]
+    for shot, name in zip(shots, archive.namelist(), strict=False):
+        stored = shot.keeper.generation.outputs.get().file.name
+        assert archive.read(name) == memory_storage.open(stored).read()
+    assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]
 
 
 def test_contact_sheet_has_one_cell_per_shot(client, alice, board):
