@@ -5,26 +5,20 @@ a keeper still is held, and a shot without a keeper shows a placeholder card. Fr
 are letterboxed into one size and encoded as H.264 (yuv420p) the way the simulator
 does: fixed x264 threads and bitexact muxing.
 
-Rendering in the background keeps two files per storyboard under MEDIA_ROOT:
-`animatics/<id>/animatic.mp4` and `status.json` ({"state", "progress", "updated"}).
+Every file is read through the storage. `storyboards.renders` runs this as a durable
+job and saves the result through the storage too.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import os
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
-from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from generations.models import GenerationOutput
@@ -34,8 +28,6 @@ from storyboards.models import Shot, Storyboard
 FPS = 24
 SIZE = (1280, 720)
 BACKGROUND = (0, 0, 0)
-# A "running" status not touched for this long belongs to a render that died.
-STALE_AFTER = 120
 
 Progress = Callable[[float], None]
 Items = list[tuple[Shot, GenerationOutput | None]]
@@ -181,68 +173,3 @@ def placeholder(shot: Shot) -> Image.Image:
     draw.text((centre[0], centre[1] + 50), excerpt, font=small, fill=(170, 170, 180), anchor="mm")
     draw.rectangle((20, 20, SIZE[0] - 20, SIZE[1] - 20), outline=(90, 90, 100), width=2)
     return card
-
-
-# --- background rendering ------------------------------------------------------------
-
-
-def folder(storyboard: Storyboard) -> Path:
-    return Path(settings.MEDIA_ROOT) / "animatics" / str(storyboard.pk)
-
-
-def video_path(storyboard: Storyboard) -> Path:
-    return folder(storyboard) / "animatic.mp4"
-
-
-def status(storyboard: Storyboard) -> dict:
-    """{"state": none|running|done|failed, "progress": 0..1}; a dead render is failed."""
-    try:
-        found = json.loads((folder(storyboard) / "status.json").read_text())
-    except (OSError, ValueError):
-        return {"state": "none", "progress": 0.0}
-    if found.get("state") == "running" and time.time() - found.get("updated", 0) > STALE_AFTER:
-        found["state"] = "failed"
-    if found.get("state") == "done" and not video_path(storyboard).is_file():
-        return {"state": "none", "progress": 0.0}
-    return found
-
-
-def _write_status(target: Path, state: str, progress: float) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    data = {"state": state, "progress": round(progress, 3), "updated": time.time()}
-    temporary.write_text(json.dumps(data))
-    os.replace(temporary, target)
-
-
-_starting = threading.Lock()
-
-
-def start(storyboard: Storyboard) -> bool:
-    """Render in a background thread; False if a render of it is already running."""
-    where = folder(storyboard)
-    with _starting:
-        if status(storyboard)["state"] == "running":
-            return False
-        _write_status(where / "status.json", "running", 0.0)
-    # The rows are read here, in the request; the thread only reads files.
-    items = keeper_shots(storyboard)
-    threading.Thread(target=_render, args=(items, where), daemon=True).start()
-    return True
-
-
-def _render(items: Items, where: Path) -> None:
-    status_file = where / "status.json"
-    partial = where / "animatic.part.mp4"
-    try:
-        write_animatic(
-            items, partial, progress=lambda done: _write_status(status_file, "running", done)
-        )
-        os.replace(partial, where / "animatic.mp4")
-        _write_status(status_file, "done", 1.0)
-    except Exception:
-        partial.unlink(missing_ok=True)
-        _write_status(status_file, "failed", 0.0)
-        raise
-    finally:
-        connection.close()

@@ -184,3 +184,60 @@ class Batch(models.Model):
         """(finished, total) takes of this batch."""
         states = list(self.takes.values_list("generation__state", flat=True))
         return sum(1 for state in states if state in TERMINAL_STATES), len(states)
+
+
+def animatic_upload_to(render: AnimaticRender, filename: str) -> str:
+    return f"animatics/{render.storyboard_id}/{filename}"
+
+
+class AnimaticRender(models.Model):
+    """One render of a storyboard's animatic, driven by `storyboards.renders`.
+
+    The row is the job: a render loop leases it (like the dispatcher leases a
+    generation), writes its progress as it goes, and saves the MP4 through the storage.
+    A lease that runs out means the process died: the next loop renders it again.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to render"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    ACTIVE_STATES = (State.QUEUED, State.RENDERING)
+
+    storyboard = models.ForeignKey(
+        Storyboard, on_delete=models.CASCADE, related_name="animatic_renders"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    error_message = models.TextField(blank=True)
+    file = models.FileField(upload_to=animatic_upload_to, max_length=255, blank=True)
+    # Renders started: a render whose process keeps dying is given up after a few.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One render of a storyboard at a time, whoever asks and however often.
+            models.UniqueConstraint(
+                fields=["storyboard"],
+                condition=models.Q(state__in=["queued", "rendering"]),
+                name="one_active_animatic_render",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"animatic render {self.pk} of {self.storyboard}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES

@@ -300,9 +300,9 @@ STUDIO_PUBLIC_BASE_URL = env_url("STUDIO_PUBLIC_BASE_URL", schemes=("http", "htt
 # coroutine functions taking no arguments). Empty it to run them as separate processes.
 STUDIO_BACKGROUND_TASKS = env_list(
     "STUDIO_BACKGROUND_TASKS",
-    ["simulator.clock.run", "generations.dispatcher.run"]
+    ["simulator.clock.run", "generations.dispatcher.run", "storyboards.renders.run"]
     if SIMULATOR_ENABLED
-    else ["generations.dispatcher.run"],
+    else ["generations.dispatcher.run", "storyboards.renders.run"],
 )
 
 # --- The dispatcher (see generations/dispatcher.py) -------------------------------------------

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from privatemedia.responses import serve_zip
-from storyboards import animatic as animatics
-from storyboards import export
+from privatemedia.responses import serve_file, serve_zip
+from storyboards import export, renders
 from storyboards.access import get_storyboard_for_user
-from storyboards.models import Storyboard
+from storyboards.models import AnimaticRender, Storyboard
 
 
 @login_required
@@ -43,10 +42,10 @@ SHEET_FORMATS = {"png": ("PNG", "image/png"), "pdf": ("PDF", "application/pdf")}
 @login_required
 @require_POST
 def animatic(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
-    """Start rendering the animatic in the background (unless one is running)."""
+    """Queue a render of the animatic (unless one is queued or running)."""
     # Rendering writes a file and takes a core for a while: an editor's work, not a viewer's.
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id, edit=True)
-    animatics.start(storyboard)
+    renders.request_render(storyboard=storyboard, user=request.user)
     if request.htmx:
         return animatic_partial(request, storyboard)
     return redirect(storyboard)
@@ -63,7 +62,7 @@ def animatic_partial(request: HttpRequest, storyboard: Storyboard) -> HttpRespon
     context = {
         "storyboard": storyboard,
         "project": storyboard.project,
-        "animatic": animatics.status(storyboard),
+        "animatic": renders.latest(storyboard),
         "can_edit": storyboard.project.role in ("owner", "editor"),
     }
     return render(request, "storyboards/detail.html#animatic", context)
@@ -73,8 +72,16 @@ def animatic_partial(request: HttpRequest, storyboard: Storyboard) -> HttpRespon
 @require_GET
 def download_animatic(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
-    if animatics.status(storyboard)["state"] != "done":
+    found = renders.latest(storyboard)
+    if found is None or found.state != AnimaticRender.State.READY:
         raise Http404("No animatic has been rendered yet.")
-    name = f"{slugify(storyboard.title) or 'storyboard'}-animatic.mp4"
-    handle = animatics.video_path(storyboard).open("rb")
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="video/mp4")
+    response = serve_file(
+        request,
+        found.file.name,
+        content_type="video/mp4",
+        etag=f"animatic-{found.pk}",
+        download_as=f"{slugify(storyboard.title) or 'storyboard'}-animatic.mp4",
+    )
+    # One URL for every render: ask each time (a 304 while the render is the same one).
+    response["Cache-Control"] = "private, no-cache"
+    return response

@@ -11,8 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from generations.views.compose import active_connections
 from projects.access import get_project_for_user, parse_id, parse_ids
-from storyboards import animatic as animatics
-from storyboards import services
+from storyboards import renders, services
 from storyboards.access import get_storyboard_for_user
 from storyboards.forms import StoryboardForm
 from storyboards.models import Shot, Storyboard
@@ -38,7 +37,7 @@ def page_context(storyboard: Storyboard, *, selected: Shot | None = None) -> dic
         "can_edit": project.role in ("owner", "editor"),
         "total_credits": sum(shot.credits for shot in shots),
         "batch": storyboard.batches.first(),
-        "animatic": animatics.status(storyboard),
+        "animatic": renders.latest(storyboard),
     }
 
 

@@ -1,23 +1,28 @@
-"""The animatic: one MP4 of every shot's keeper for the shot's duration, rendered in
-the background with a progress bar and a download link."""
+"""The animatic: one MP4 of every shot's keeper for the shot's duration, rendered as a
+durable job (queued, rendering with progress, ready or failed with a reason) that a
+renderer takes over when the one rendering it died, with a progress bar and a download."""
 
 from __future__ import annotations
 
 import io
 import tempfile
-import time
+import threading
+from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from projects.models import ProjectMembership
-from storyboards import animatic, services
-from storyboards.models import Shot
+from storyboards import animatic, renders, services
+from storyboards.models import AnimaticRender, Shot
+from tests.factories import body_of
 from tests.generations.gallery_factories import make_project
 from tests.storyboards.factories import make_shots, make_storyboard, make_take
 
@@ -43,8 +48,9 @@ def real_clip(seconds: float, size: tuple[int, int] = (320, 180), fps: int = 24)
 def keep(shot: Shot, *, still: bool, clip: bytes | None = None) -> None:
     take = make_take(shot, still=still)
     if clip is not None:
-        output = take.generation.outputs.get()
-        Path(default_storage.path(output.file.name)).write_bytes(clip)
+        name = take.generation.outputs.get().file.name
+        default_storage.delete(name)
+        assert default_storage.save(name, ContentFile(clip)) == name
     services.choose_keeper(shot=shot, take=take)
 
 
@@ -95,12 +101,133 @@ def test_a_clip_that_cannot_be_decoded_falls_back_to_a_still(alice):
     assert sizes == {animatic.SIZE}
 
 
-def wait_until_done(storyboard, deadline: float = 60) -> dict:
-    until = time.monotonic() + deadline
-    while (found := animatic.status(storyboard))["state"] == "running":
-        assert time.monotonic() < until, "the animatic did not finish in time"
-        time.sleep(0.1)
-    return found
+def render_due(owner: str = "renderer-1") -> AnimaticRender | None:
+    """What one turn of the render loop does: claim the oldest due render and render it."""
+    job = renders.claim(owner)
+    if job is not None:
+        renders.render(job, owner)
+        job.refresh_from_db()
+    return job
+
+
+def make_ready(storyboard) -> AnimaticRender:
+    job = AnimaticRender.objects.create(storyboard=storyboard, state=AnimaticRender.State.READY)
+    job.file.save("animatic.mp4", ContentFile(b"mp4"))
+    return job
+
+
+def test_a_render_goes_from_queued_through_rendering_to_ready_writing_progress(
+    alice, board, monkeypatch
+):
+    job = renders.request_render(storyboard=board, user=alice)
+    assert (job.state, job.progress) == (AnimaticRender.State.QUEUED, 0)
+    seen = []
+    real = animatic.write_animatic
+
+    def watched(items, path, *, progress):
+        def report(done: float) -> None:
+            progress(done)
+            row = AnimaticRender.objects.get(pk=job.pk)
+            seen.append((row.state, row.progress))
+
+        real(items, path, progress=report)
+
+    monkeypatch.setattr(animatic, "write_animatic", watched)
+
+    finished = render_due()
+
+    assert finished.pk == job.pk
+    assert {state for state, _ in seen} == {AnimaticRender.State.RENDERING}
+    percents = [percent for _, percent in seen]
+    assert percents == sorted(percents) and len(set(percents)) > 2
+    assert percents[0] > 0 and percents[-1] < 100
+    assert (finished.state, finished.progress, finished.error_message) == ("ready", 100, "")
+    assert finished.finished_at is not None and finished.lease_owner == ""
+    with default_storage.open(finished.file.name) as stored:
+        duration, _frames, sizes = probe(stored.read())
+    assert abs(duration - 5) <= 1 / animatic.FPS
+    assert sizes == {animatic.SIZE}
+    assert render_due() is None  # nothing else to do
+
+
+def test_a_render_whose_renderer_died_is_rendered_again_from_scratch(alice, board):
+    job = renders.request_render(storyboard=board, user=alice)
+    claimed = renders.claim("renderer-that-dies")
+    assert claimed.pk == job.pk and claimed.state == "rendering"
+    # It wrote some progress, then its process was killed: the lease is never renewed.
+    AnimaticRender.objects.filter(pk=job.pk).update(progress=40)
+    assert renders.claim("renderer-2") is None  # its lease still runs
+    AnimaticRender.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    again = renders.claim("renderer-2")
+
+    assert again.pk == job.pk
+    assert (again.state, again.progress, again.attempts) == ("rendering", 0, 2)
+    assert again.lease_owner == "renderer-2" and again.lease_expires_at > timezone.now()
+    renders.render(again, "renderer-2")
+    again.refresh_from_db()
+    assert again.state == "ready" and again.progress == 100
+    # The dead renderer's late writes no longer count.
+    assert not renders._finish(job.pk, "renderer-that-dies", state="failed")
+    assert AnimaticRender.objects.get(pk=job.pk).state == "ready"
+
+
+def test_a_render_whose_renderer_keeps_dying_is_given_up_saying_why(alice, board):
+    job = renders.request_render(storyboard=board, user=alice)
+    for attempt in range(renders.MAX_ATTEMPTS):
+        assert renders.claim(f"renderer-{attempt}").pk == job.pk
+        AnimaticRender.objects.filter(pk=job.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+    assert renders.claim("renderer-last") is None
+
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert f"stopped {renders.MAX_ATTEMPTS} times" in job.error_message
+
+
+def test_a_stopping_renderer_hands_its_render_back_for_the_next_one(alice, board):
+    renders.request_render(storyboard=board, user=alice)
+    job = renders.claim("renderer-1")
+    stop = threading.Event()
+    stop.set()  # the server is shutting down
+
+    renders.render(job, "renderer-1", stop=stop)
+
+    job.refresh_from_db()
+    assert (job.state, job.lease_owner, job.attempts) == ("queued", "", 0)
+    assert render_due("renderer-2").state == "ready"
+
+
+def test_a_failed_render_says_why_on_the_page(client, alice):
+    storyboard = make_storyboard(make_project(alice))
+    renders.request_render(storyboard=storyboard, user=alice)
+
+    job = render_due()
+
+    assert job.state == "failed" and not job.file
+    assert job.error_message == "The storyboard has no shots to put in an animatic."
+    client.force_login(alice)
+    page = client.get(storyboard.get_absolute_url()).content.decode()
+    assert "The animatic could not be rendered. The storyboard has no shots" in page
+    assert "Render animatic again" not in page and ">Animatic</button>" in page
+
+
+def test_a_render_that_breaks_midway_fails_with_the_error(alice, board, monkeypatch):
+    renders.request_render(storyboard=board, user=alice)
+
+    def broken(name, content, max_length=None):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(default_storage, "save", broken)
+
+    job = render_due()
+
+    assert job.state == "failed" and "No space left on device" in job.error_message
+    assert job.lease_owner == "" and job.finished_at is not None
 
 
 def test_post_then_progress_then_download(client, alice, board):
@@ -111,28 +238,47 @@ def test_post_then_progress_then_download(client, alice, board):
 
     response = client.post(reverse("storyboards:animatic", kwargs=kwargs), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert wait_until_done(board)["state"] == "done"
+    assert render_due().state == "ready"
 
     partial = client.get(reverse("storyboards:animatic_progress", kwargs=kwargs))
     assert "Download animatic" in partial.content.decode()
     download = client.get(reverse("storyboards:download_animatic", kwargs=kwargs))
     assert download.status_code == 200
     assert download["Content-Type"] == "video/mp4"
-    duration, _frames, sizes = probe(b"".join(download.streaming_content))
+    body = body_of(download)
+    assert int(download["Content-Length"]) == len(body)
+    duration, _frames, sizes = probe(body)
     assert abs(duration - 5) <= 1 / animatic.FPS
     assert sizes == {animatic.SIZE}
 
 
-def test_a_running_render_shows_a_polling_progress_bar(client, alice, board, monkeypatch):
-    monkeypatch.setattr(animatic.threading.Thread, "start", lambda self: None)
+def test_rendering_again_replaces_the_previous_animatic(client, alice, board):
+    renders.request_render(storyboard=board, user=alice)
+    first = render_due()
+    renders.request_render(storyboard=board, user=alice)
+    second = render_due()
+
+    assert second.pk != first.pk and second.state == "ready"
+    assert list(AnimaticRender.objects.filter(storyboard=board)) == [second]
+    assert not default_storage.exists(first.file.name)
+
+
+def test_a_running_render_shows_a_polling_progress_bar(client, alice, board):
     client.force_login(alice)
     kwargs = {"project_id": board.project_id, "storyboard_id": board.pk}
 
     client.post(reverse("storyboards:animatic", kwargs=kwargs))
+    queued = client.get(reverse("storyboards:animatic_progress", kwargs=kwargs)).content.decode()
+    job = renders.claim("renderer-1")
+    AnimaticRender.objects.filter(pk=job.pk).update(progress=37)
     partial = client.get(reverse("storyboards:animatic_progress", kwargs=kwargs)).content.decode()
 
-    assert 'hx-trigger="every 1s"' in partial and "<progress" in partial
-    assert not animatic.start(board)  # one render at a time
+    assert "Waiting to render the animatic" in queued and 'hx-trigger="every 1s"' in queued
+    assert 'hx-trigger="every 1s"' in partial and "Rendering the animatic" in partial
+    assert '<progress max="100" value="37">' in partial
+    client.post(reverse("storyboards:animatic", kwargs=kwargs))  # one render at a time
+    assert AnimaticRender.objects.count() == 1
+    assert renders.request_render(storyboard=board, user=alice).pk == job.pk
     assert client.get(reverse("storyboards:download_animatic", kwargs=kwargs)).status_code == 404
 
 
@@ -144,18 +290,15 @@ def test_before_any_render_there_is_nothing_to_download(client, alice, board):
 
 @pytest.mark.parametrize("name", ["animatic", "animatic_progress", "download_animatic"])
 def test_a_stranger_gets_404(client, charlie, board, name):
-    animatic._write_status(animatic.folder(board) / "status.json", "done", 1.0)
-    animatic.video_path(board).write_bytes(b"mp4")
+    make_ready(board)
     client.force_login(charlie)
     url = reverse(f"storyboards:{name}", args=[board.project_id, board.pk])
     method = client.post if name == "animatic" else client.get
     assert method(url).status_code == 404
+    assert AnimaticRender.objects.count() == 1
 
 
-def test_a_viewer_cannot_start_the_render_but_may_download_a_finished_one(
-    client, bob, board, monkeypatch
-):
-    monkeypatch.setattr(animatic.threading.Thread, "start", lambda self: None)
+def test_a_viewer_cannot_start_the_render_but_may_download_a_finished_one(client, bob, board):
     ProjectMembership.objects.create(project=board.project, user=bob, role="viewer")
     client.force_login(bob)
     kwargs = {"project_id": board.project_id, "storyboard_id": board.pk}
@@ -163,9 +306,32 @@ def test_a_viewer_cannot_start_the_render_but_may_download_a_finished_one(
     response = client.post(reverse("storyboards:animatic", kwargs=kwargs))
 
     assert response.status_code == 403
-    assert animatic.status(board)["state"] != "running"
-    animatic._write_status(animatic.folder(board) / "status.json", "done", 1.0)
-    animatic.video_path(board).write_bytes(b"mp4")
+    assert not AnimaticRender.objects.exists()
+    make_ready(board)
     page = client.get(reverse("storyboards:detail", kwargs=kwargs)).content.decode()
     assert reverse("storyboards:animatic", kwargs=kwargs) not in page
     assert reverse("storyboards:download_animatic", kwargs=kwargs) in page
+    download = client.get(reverse("storyboards:download_animatic", kwargs=kwargs))
+    assert download.status_code == 200 and body_of(download) == b"mp4"
+
+
+def test_the_animatic_needs_no_local_paths(client, alice, memory_storage):
+    """With media kept only in a storage (no disk paths), a clip keeper, a still keeper
+    and a shot without one render, save and download through the storage alone."""
+    storyboard = make_storyboard(make_project(alice))
+    shots = make_shots(storyboard, 3)
+    keep(shots[0], still=False, clip=real_clip(1.0))
+    keep(shots[1], still=True)
+    renders.request_render(storyboard=storyboard, user=alice)
+
+    job = render_due()
+
+    assert job.state == "ready", job.error_message
+    assert memory_storage.exists(job.file.name)
+    client.force_login(alice)
+    download = client.get(
+        reverse("storyboards:download_animatic", args=[storyboard.project_id, storyboard.pk])
+    )
+    duration, _frames, sizes = probe(body_of(download))
+    assert abs(duration - sum(shot.duration for shot in shots)) <= 1 / animatic.FPS
+    assert sizes == {animatic.SIZE}
