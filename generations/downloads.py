@@ -2,20 +2,23 @@
 
 Result URLs expire within hours, so they are fetched at once: only URLs from the
 provider's own task query (never a callback body), streamed to a temporary file,
-size-capped and type-checked, then moved into place. A recorded output for an index
-means "already downloaded", so repeating this step after a crash does no harm.
+size-capped and type-checked, described (thumbnail, poster, last frame), then saved
+through the storage. A recorded output for an index means "already downloaded", so
+repeating this step after a crash does no harm.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -52,15 +55,15 @@ async def download_outputs(
 async def _download_one(
     generation: Generation, index: int, creation: Creation, *, client: httpx.AsyncClient
 ) -> None:
-    folder = Path(default_storage.path(f"outputs/{generation.project_id}/{generation.pk}"))
-    result = await http.download(
-        creation.url,
-        folder / f"result-{index}",
-        max_bytes=settings.GENERATIONS_MAX_DOWNLOAD_BYTES,
-        allow_private=generation.connection.allow_private_downloads,
-        client=client,
-    )
-    await asyncio.to_thread(_store_output, generation, index, creation, result)
+    with tempfile.TemporaryDirectory(prefix="download-") as folder:
+        result = await http.download(
+            creation.url,
+            Path(folder) / f"result-{index}",
+            max_bytes=settings.GENERATIONS_MAX_DOWNLOAD_BYTES,
+            allow_private=generation.connection.allow_private_downloads,
+            client=client,
+        )
+        await asyncio.to_thread(_store_output, generation, index, creation, result)
 
 
 def _store_output(generation: Generation, index: int, creation: Creation, result) -> None:
@@ -73,10 +76,17 @@ def _store_output(generation: Generation, index: int, creation: Creation, result
         raise ProviderError(
             f"The result file could not be read ({error}).", permanent=True
         ) from None
-    media_root = Path(settings.MEDIA_ROOT)
+    folder = f"outputs/{generation.project_id}/{generation.pk}"
 
     def name(p: Path | None) -> str:
-        return str(p.relative_to(media_root)) if p else ""
+        if p is None:
+            return ""
+        stored = f"{folder}/{p.name}"
+        # A repeat after a crash writes the same names again rather than copies beside them.
+        if default_storage.exists(stored):
+            default_storage.delete(stored)
+        with p.open("rb") as handle:
+            return default_storage.save(stored, File(handle, name=p.name))
 
     GenerationOutput.objects.get_or_create(
         generation=generation,
