@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["simulator", "pipeline", "realtime", "load", "soak", "socket_watch"]
+BENCHMARKS = ["simulator", "pipeline", "realtime", "load", "soak", "socket_watch", "uploads"]
 
 
 def machine() -> dict:

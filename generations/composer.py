@@ -22,8 +22,9 @@ from generations.forms import ComposerForm
 from generations.mentions import find_mentions
 from generations.models import Generation, GenerationInput, GenerationOutput, Mode, State
 from generations.services import GenerationRejected, InputImage, request_generation
-from library.imaging import ImageRejected, process_upload
+from library.imaging import ImageRejected
 from library.models import Subject
+from library.services import checked_image
 from projects.access import parse_id, parse_ids, parse_int
 from projects.models import Project
 from providers import capabilities
@@ -146,7 +147,7 @@ def output_input(output: GenerationOutput, role: str) -> InputImage:
 
 def upload_input(file: Any, role: str) -> InputImage:
     """An uploaded file, checked and re-encoded (raises ImageRejected)."""
-    processed = process_upload(file)
+    processed = checked_image(file)
     image = ImageInput(
         data=processed.content,
         content_type=processed.content_type,

@@ -25,6 +25,8 @@ def describe_image(path: Path) -> Described:
     """Dimensions of an image result and a WebP thumbnail beside it."""
     with Image.open(path) as image:
         width, height = image.size
+        # Only a thumbnail is made: a JPEG decodes straight to 1/2, 1/4 or 1/8 of its size.
+        image.draft("RGB", (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         thumb = ImageOps.exif_transpose(image).convert("RGB")
         thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         thumbnail = path.with_name(f"{path.stem}-thumb.webp")

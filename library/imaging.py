@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -67,8 +69,45 @@ class ProcessedImage:
     thumbnail_extension: str
 
 
+def check_upload(file: BinaryIO) -> None:
+    """Everything that can be told without decoding a pixel: bytes, format, and the
+    dimensions the header declares. Raises ImageRejected; cheap enough to run before
+    waiting for a turn at decoding (library.services bounds those per process)."""
+    with _opened(file) as image:
+        _check_dimensions(*image.size)
+
+
 def process_upload(file: BinaryIO) -> ProcessedImage:
-    """Check an uploaded image and re-encode it; raises ImageRejected with a clear message."""
+    """Check an uploaded image and re-encode it; raises ImageRejected with a clear message.
+
+    A 40-megapixel image is 160 MB of pixels once decoded (Pillow keeps RGB in 4 bytes):
+    the work keeps one full-size copy of them at a time (transposed in place, converted
+    only when not RGB already, the thumbnail made from a reduced image).
+    """
+    with warnings.catch_warnings():
+        # Pillow's own bomb guard warns below its error threshold: treat both as refusals.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _opened(file) as image:
+            _check_dimensions(*image.size)
+            try:
+                image.load()
+                pixels = _normalised(image)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise ImageRejected(_too_many_pixels_message()) from None
+            except Exception:
+                raise ImageRejected(
+                    "The image could not be read: the file looks damaged or incomplete. "
+                    "Export it again as PNG, JPEG or WebP."
+                ) from None
+            # Rotation by EXIF can swap the sides; the checks hold either way, but recheck.
+            _check_dimensions(*pixels.size)
+            # Inside: `pixels` may be the opened image itself, whose pixels closing frees.
+            return _encode(pixels)
+
+
+@contextmanager
+def _opened(file: BinaryIO) -> Iterator[Image.Image]:
+    """The image with its header read (no pixels yet), once size and format are right."""
     size = _size_of(file)
     if size > MAX_BYTES:
         raise ImageRejected(
@@ -89,21 +128,8 @@ def process_upload(file: BinaryIO) -> ProcessedImage:
         except Exception:
             # Not one of our formats, or a header Pillow cannot parse.
             raise ImageRejected(_unsupported_message(head)) from None
-        with image:
-            _check_dimensions(*image.size)
-            try:
-                image.load()
-                pixels = _normalised(image)
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                raise ImageRejected(_too_many_pixels_message()) from None
-            except Exception:
-                raise ImageRejected(
-                    "The image could not be read: the file looks damaged or incomplete. "
-                    "Export it again as PNG, JPEG or WebP."
-                ) from None
-    # Rotation by EXIF can swap the sides; the checks hold either way, but recheck anyway.
-    _check_dimensions(*pixels.size)
-    return _encode(pixels)
+    with image:
+        yield image
 
 
 def _size_of(file: BinaryIO) -> int:
@@ -160,7 +186,9 @@ def _unsupported_message(head: bytes) -> str:
 def _normalised(image: Image.Image) -> Image.Image:
     """Upright RGB, or RGBA when some pixel is actually transparent."""
     # Animated PNG/WebP: the first frame is the reference (Image.open is positioned on it).
-    upright = ImageOps.exif_transpose(image) or image
+    # In place: without it, exif_transpose returns a full copy even with nothing to turn.
+    ImageOps.exif_transpose(image, in_place=True)
+    upright = image
     if upright.mode in ("RGBA", "LA", "PA") or (
         upright.mode == "P" and "transparency" in upright.info
     ):
@@ -171,7 +199,7 @@ def _normalised(image: Image.Image) -> Image.Image:
     if upright.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit greyscale: scale to 8 bits before colour conversion.
         upright = upright.point(lambda value: value / 256).convert("L")
-    return upright.convert("RGB")
+    return upright if upright.mode == "RGB" else upright.convert("RGB")
 
 
 def _encode(pixels: Image.Image) -> ProcessedImage:
@@ -187,7 +215,10 @@ def _encode(pixels: Image.Image) -> ProcessedImage:
         content_type, extension = "image/jpeg", "jpg"
     content = out.getvalue()
 
-    thumb = pixels.copy()
+    # From a copy reduced by a whole factor (still at least twice the thumbnail's size,
+    # as thumbnail()'s own reducing gap keeps it), not from a full-size copy.
+    factor = max(1, min(pixels.width, pixels.height) // (2 * THUMBNAIL_SIDE))
+    thumb = pixels.reduce(factor) if factor > 1 else pixels.copy()
     thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     thumb_out = io.BytesIO()
     thumb.save(thumb_out, format="WEBP", quality=82, method=4)

@@ -277,6 +277,9 @@ STORAGES = {
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# Uploaded images decoded at once per process (library.services.checked_image): a 40 MP
+# image is 160 MB of pixels, so this bounds what simultaneous uploads can take.
+STUDIO_IMAGE_WORKERS = env_int("STUDIO_IMAGE_WORKERS", 2, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security ------------------------------------------------------------------------------

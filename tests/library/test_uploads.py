@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+from django.db import connection
 from django.urls import reverse
+from PIL import ImageFile
 
+from library import services
 from library.models import SubjectImage
 from tests.factories import make_image, make_png
 from tests.library.factories import make_library, make_subject, make_subject_image, upload
@@ -160,3 +166,54 @@ def test_an_upload_with_no_files_asks_for_some(client, alice):
 
     assert response.status_code == 200
     assert "No reference images yet" in response.content.decode()
+
+
+def test_a_full_subject_refuses_an_upload_before_decoding_it(client, alice, monkeypatch):
+    subject = make_subject(library=make_library(owner=alice))
+    for color in [(1, 1, 1), (2, 2, 2), (3, 3, 3)]:
+        make_subject_image(subject=subject, color=color)
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image))
+    client.force_login(alice)
+
+    response = post_images(client, subject, upload(make_png(300, 300, color=(4, 4, 4))), json=True)
+
+    assert "at most 3 reference images" in response.json()["rejected"][0]["message"]
+    assert decoded == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_at_most_two_uploads_are_decoded_at_once_in_a_process(alice, monkeypatch, settings):
+    settings.STUDIO_IMAGE_WORKERS = 2
+    services._image_turns.cache_clear()
+    services._image_threads.cache_clear()
+    library = make_library(owner=alice)
+    subjects = [make_subject(library=library, name=f"Poster{n}") for n in range(6)]
+    decoding, most = [], []
+    real_load = ImageFile.ImageFile.load
+
+    def slow_load(image):
+        decoding.append(image)
+        most.append(len(decoding))
+        time.sleep(0.05)  # long enough for the other threads to pile up behind the turns
+        try:
+            return real_load(image)
+        finally:
+            decoding.remove(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", slow_load)
+
+    def add(subject):
+        try:
+            files = [upload(make_png(300, 300, color=(subject.pk % 255, 0, 0)))]
+            return services.add_subject_images(subject=subject, files=files)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        reports = list(pool.map(add, subjects))
+
+    services._image_turns.cache_clear()
+    services._image_threads.cache_clear()
+    assert [len(report.saved) for report in reports] == [1] * 6
+    assert max(most) == 2
