@@ -8,6 +8,7 @@ behind the other and positions stay 0..n-1 with no gaps or duplicates.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -333,7 +334,7 @@ def continue_from_previous(*, shot: Shot, user: Any, connection: ProviderConnect
         )
     with default_storage.open(output.last_frame.name, "rb") as handle:
         data = handle.read()
-    with Image.open(default_storage.open(output.last_frame.name, "rb")) as image:
+    with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
         content_type = Image.MIME.get(image.format or "PNG", "image/png")
     start = InputImage(

@@ -1,13 +1,15 @@
 """A designer lays out a storyboard in Chromium: New storyboard, three shots with
-@mentions, Generate, keepers, Animate a still, reorder the strip by drag and drop."""
+@mentions, Generate, keepers, Animate a still, reorder the strip by drag and drop,
+download the keepers and render the animatic."""
 
 from __future__ import annotations
 
 import zipfile
 
+import av
 import pytest
 
-from storyboards.models import Shot, Storyboard, Take
+from storyboards.models import AnimaticRender, Shot, Storyboard, Take
 from tests.conftest import screenshot as save_screenshot
 from tests.factories import PASSWORD
 from tests.generations import conftest as generation_fixtures
@@ -19,7 +21,16 @@ pipeline = generation_fixtures.pipeline
 
 
 @pytest.fixture
-def tab(chromium_browser, pipeline, alice):
+def animatic_renderer(fast_pipeline):
+    """The studio started by `pipeline` runs the animatic render loop too."""
+    fast_pipeline.STUDIO_BACKGROUND_TASKS = [
+        *fast_pipeline.STUDIO_BACKGROUND_TASKS,
+        "storyboards.renders.run",
+    ]
+
+
+@pytest.fixture
+def tab(chromium_browser, animatic_renderer, pipeline, alice):
     library = make_library(owner=alice, name="Main cast")
     pipeline.project.libraries.add(library)
     make_subject_image(subject=make_subject(library=library, name="Mia"), color=(220, 120, 60))
@@ -115,3 +126,17 @@ def test_storyboard_from_shots_to_keepers_animate_and_reorder(tab, pipeline):
     assert "manifest.json" in names
     kept = [name for name in names if name != "manifest.json"]
     assert len(kept) == 2 and kept[0].startswith("02") and kept[1].startswith("03"), kept
+
+    # The animatic: queued, rendered by the render loop with a progress bar, downloaded.
+    page.get_by_role("button", name="Animatic", exact=True).click()
+    download_link = page.get_by_role("link", name="Download animatic")
+    download_link.wait_for(timeout=120_000)
+    assert AnimaticRender.objects.get().state == AnimaticRender.State.READY
+    screenshot(page, "storyboard-animatic")
+    with page.expect_download() as download_info:
+        download_link.click()
+    with av.open(str(download_info.value.path())) as container:
+        stream = container.streams.video[0]
+        duration = float(stream.duration * stream.time_base)
+        assert (stream.codec_context.width, stream.codec_context.height) == (1280, 720)
+    assert abs(duration - sum(shot.duration for shot in storyboard.shots.all())) <= 1 / 24
