@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from storyboards.models import Batch, Shot, Storyboard, Take
+from storyboards.models import AnimaticRender, Batch, Shot, Storyboard, Take
 
 
 class ShotInline(admin.TabularInline):
@@ -34,3 +34,10 @@ class BatchAdmin(admin.ModelAdmin):
 class ShotAdmin(admin.ModelAdmin):
     list_display = ["id", "storyboard", "position", "title", "mode", "model"]
     raw_id_fields = ["storyboard", "keeper"]
+
+
+@admin.register(AnimaticRender)
+class AnimaticRenderAdmin(admin.ModelAdmin):
+    list_display = ["id", "storyboard", "state", "progress", "attempts", "created_at"]
+    list_filter = ["state"]
+    raw_id_fields = ["storyboard", "requested_by"]

@@ -20,6 +20,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.files import File
@@ -59,7 +60,7 @@ def latest(storyboard: Storyboard) -> AnimaticRender | None:
     return storyboard.animatic_renders.first()
 
 
-def request_render(*, storyboard: Storyboard, user) -> AnimaticRender:
+def request_render(*, storyboard: Storyboard, user: Any) -> AnimaticRender:
     """Queue a render of the storyboard, or return the one already queued or running."""
     active = storyboard.animatic_renders.filter(state__in=AnimaticRender.ACTIVE_STATES)
     try:
@@ -88,7 +89,7 @@ def claim(owner: str) -> AnimaticRender | None:
             job = due.first()
             if job is None:
                 return None
-            if job.attempts >= MAX_ATTEMPTS:
+            if job.state == State.RENDERING and job.attempts >= MAX_ATTEMPTS:
                 _finish(
                     job.pk,
                     job.lease_owner,
@@ -146,7 +147,7 @@ def render(job: AnimaticRender, owner: str, *, stop: threading.Event | None = No
         _forget_older(job)
 
 
-def _finish(job_id: int, owner: str, **fields) -> bool:
+def _finish(job_id: int, owner: str, **fields: Any) -> bool:
     """Record the outcome if we still hold the job; False if someone else does."""
     updated = AnimaticRender.objects.filter(pk=job_id, lease_owner=owner).update(
         lease_owner="", lease_expires_at=None, finished_at=timezone.now(), **fields
