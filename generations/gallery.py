@@ -122,13 +122,13 @@ def filtered(project: Project, data: dict) -> QuerySet[Generation]:
 def page(
     generations: QuerySet[Generation], *, after: Cursor | None, size: int = PAGE_SIZE
 ) -> tuple[list, Cursor | None]:
-    """One page of cards after `after` (rows of `cards.listing`), and the cursor of the
-    next page (None: the end)."""
+    """One page of generations after `after`, with what their cards show, and the
+    cursor of the next page (None: the end)."""
     if after:
         generations = generations.filter(
             Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk)
         )
-    rows = list(cards.listing(generations)[: size + 1])
+    rows = list(cards.for_cards(generations)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return rows, (Cursor(rows[-1].created_at, rows[-1].pk) if more else None)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from generations.cards import for_cards
 from generations.cards import render_cards as cards_html
 from generations.models import Generation
 
@@ -29,8 +30,8 @@ def group_name(project_id: int) -> str:
 
 
 def card_queryset():
-    """Generations with what a card shows (cards_html fetches the outputs it needs)."""
-    return Generation.objects.select_related("review")
+    """Generations with what a card shows."""
+    return for_cards(Generation.objects.all())
 
 
 def render_cards(project_id: int, ids: Iterable[int]) -> dict[int, str]:

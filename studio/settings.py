@@ -205,15 +205,6 @@ else:
 # --- Caches ----------------------------------------------------------------------------
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Rendered generation cards (generations/cards.py), in each process's memory: their
-    # keys carry the version of what they show, so processes never need to agree, and a
-    # deploy's new template starts from an empty cache. A card is ~1.5 KB.
-    "cards": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "cards",
-        "TIMEOUT": 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 5000},
-    },
 }
 if not REDIS_URL:
     # One web process (the in-memory channel layer serves no other): sessions are read

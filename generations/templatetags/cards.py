@@ -20,12 +20,6 @@ def generation_card(generation: Generation) -> SafeString:
 
 
 @register.simple_tag
-def generation_cards(generations: Iterable) -> SafeString:
-    """`{% generation_cards generations %}`: their cards in a row, cached ones at no cost.
-
-    Takes Generation instances or the light rows of `cards.listing`.
-    """
-    generations = list(generations)
-    if generations and not isinstance(generations[0], Generation):
-        return mark_safe("".join(cards.render_listing(generations)))
+def generation_cards(generations: Iterable[Generation]) -> SafeString:
+    """`{% generation_cards generations %}`: their cards in a row."""
     return mark_safe("".join(cards.render_cards(generations)))

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from generations.cards import listing
+from generations.cards import for_cards
 from generations.catalog import chosen_connection
 from generations.composer import (
     initial_from,
@@ -80,7 +80,7 @@ def composer_context(
 def recent_context(project: Project) -> dict:
     return {
         "recent_generations": list(
-            listing(Generation.objects.filter(project=project))[:RECENT_CARDS]
+            for_cards(Generation.objects.filter(project=project))[:RECENT_CARDS]
         ),
     }
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from generations.access import get_generation_for_user
 from generations.actions import can_cancel, can_check_again, recorded_seed
-from generations.cards import listing, render_card
+from generations.cards import for_cards, render_card
 from generations.forms import HistoryFilterForm
 from generations.models import Generation, State
 from library.models import Subject
@@ -53,7 +53,7 @@ def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
 def history(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request, project_id)
     form = HistoryFilterForm(request.GET)
-    generations = listing(filtered(project, form))
+    generations = for_cards(filtered(project, form))
     page = Paginator(generations, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "project": project,
