@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from providers.base import Endpoint
-from providers.models import ProviderConnection
 
 
 class Mode(models.TextChoices):
@@ -110,54 +108,30 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def in_flight_for(self, connection_id: int) -> GenerationQuerySet:
         return self.filter(connection_id=connection_id, state__in=IN_FLIGHT_STATES)
 
-    # Provider callbacks arrive by the hundred a second, and for these two statements
-    # building the ORM query costs ten to twenty times more than running it: they are
-    # written out once, with the names taken from the models.
-
-    def callback_target(self, *, token: str, kind: str) -> CallbackTarget | None:
-        """The generation a callback URL's token names, with what checking it needs."""
-        db = connections[self.db]
-        q = db.ops.quote_name
-        generation, connection = Generation._meta, ProviderConnection._meta
-        sql = (
-            f"SELECT g.{q('id')}, g.{q('state')}, g.{q('callback_url')}, "
-            f"g.{q('provider_task_id')}, c.{q('base_url')}, c.{q('api_key_ciphertext')} "
-            f"FROM {q(generation.db_table)} g "
-            f"JOIN {q(connection.db_table)} c ON c.{q('id')} = g.{q('connection_id')} "
-            f"WHERE g.{q('callback_token')} = %s AND c.{q('kind')} = %s "
-            f"AND g.{q('callback_url')} <> ''"
-        )
-        with db.cursor() as cursor:
-            cursor.execute(sql, [token, kind])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        pk, state, callback_url, task_id, base_url, ciphertext = row
-        return CallbackTarget(
-            generation_id=pk,
-            state=State(state),
-            callback_url=callback_url,
-            task_id=task_id,
-            # Not saved: only what `dialect()` reads.
-            connection=ProviderConnection(
-                kind=kind, base_url=base_url, api_key_ciphertext=ciphertext
-            ),
+    def callback_target(self, *, token: str, kind: str) -> Generation | None:
+        """The generation a callback URL's token names, with what checking it needs:
+        its state, registered callback URL and task id, and its connection's kind,
+        address and (encrypted) key."""
+        return (
+            self.filter(callback_token=token, connection__kind=kind)
+            .exclude(callback_url="")
+            .select_related("connection")
+            .only(
+                "state",
+                "callback_url",
+                "provider_task_id",
+                "connection__kind",
+                "connection__base_url",
+                "connection__api_key_ciphertext",
+            )
+            .first()
         )
 
     def mark_poked(self, generation_id: int, now: timezone.datetime) -> None:
         """Ask the dispatchers to look at this generation now, unless it is finished."""
-        db = connections[self.db]
-        q = db.ops.quote_name
-        terminal = sorted(TERMINAL_STATES)
-        sql = (
-            f"UPDATE {q(Generation._meta.db_table)} "
-            f"SET {q('poke')} = %s, {q('next_action_at')} = %s "
-            f"WHERE {q('id')} = %s AND {q('state')} NOT IN ({', '.join(['%s'] * len(terminal))})"
+        self.filter(pk=generation_id).exclude(state__in=TERMINAL_STATES).update(
+            poke=True, next_action_at=now
         )
-        with db.cursor() as cursor:
-            cursor.execute(
-                sql, [True, db.ops.adapt_datetimefield_value(now), generation_id, *terminal]
-            )
 
     def defer_poll(self, generation_id: int, until: timezone.datetime) -> None:
         """A signed callback shows the provider at work on this task: its next
@@ -168,29 +142,13 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         keep coming, so the polls stay away while they do; once they stop (a final one
         lost) the poll comes within one interval of the last.
         """
-        db = connections[self.db]
-        q = db.ops.quote_name
-        polled = sorted(TASK_STATES)
-        sql = (
-            f"UPDATE {q(Generation._meta.db_table)} SET {q('next_action_at')} = %s "
-            f"WHERE {q('id')} = %s AND {q('poke')} = %s AND {q('lease_expires_at')} IS NULL "
-            f"AND {q('next_action_at')} < %s "
-            f"AND {q('state')} IN ({', '.join(['%s'] * len(polled))})"
-        )
-        until = db.ops.adapt_datetimefield_value(until)
-        with db.cursor() as cursor:
-            cursor.execute(sql, [until, generation_id, False, until, *polled])
-
-
-@dataclass(frozen=True)
-class CallbackTarget:
-    """The generation a provider callback is about, as `callback_target` reads it."""
-
-    generation_id: int
-    state: State
-    callback_url: str
-    task_id: str
-    connection: ProviderConnection  # unsaved: kind, base URL and key only
+        self.filter(
+            pk=generation_id,
+            poke=False,
+            lease_expires_at__isnull=True,
+            next_action_at__lt=until,
+            state__in=TASK_STATES,
+        ).update(next_action_at=until)
 
 
 class Generation(models.Model):

@@ -440,19 +440,15 @@ def receive_callback(
                 seen_nonce=remember_nonce,
             )
         except ProviderError as error:
-            logger.warning(
-                "Callback for generation %s refused: %s", target.generation_id, error.message
-            )
+            logger.warning("Callback for generation %s refused: %s", target.pk, error.message)
             return 401, {"error": error.message}
-        if status.task_id and target.task_id and status.task_id != target.task_id:
+        if status.task_id and target.provider_task_id and status.task_id != target.provider_task_id:
             return 400, {"error": "This callback is about another task."}
-        if _could_move(target.state, status):
-            poke(target.generation_id)
+        if _could_move(State(target.state), status):
+            poke(target.pk)
         else:
             interval = poll_interval(target.connection)
-            Generation.objects.defer_poll(
-                target.generation_id, timezone.now() + timedelta(seconds=interval)
-            )
+            Generation.objects.defer_poll(target.pk, timezone.now() + timedelta(seconds=interval))
     return 200, {"ok": True}
 
 
