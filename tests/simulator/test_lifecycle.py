@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import hashlib
 
+import pytest
+from django.utils import timezone
+
+from simulator import clock, lifecycle
 from simulator.models import SimTask
 from tests.conftest import LiveStudio, _free_port
 from tests.simulator.conftest import KEY, OTHER_KEY
@@ -88,3 +92,58 @@ def test_tasks_survive_a_restart_of_the_server(sim_settings, sim, live_studio):
         assert sim.client.get(done["creations"][0]["url"]).status_code == 200
     finally:
         restarted.stop()
+
+
+def make_task(task_id: str, *, key: str = KEY, state: str = SimTask.State.QUEUEING) -> SimTask:
+    now = timezone.now()
+    return SimTask.objects.create(
+        task_id=task_id,
+        key_id=hashlib.sha256(key.encode()).hexdigest(),
+        dialect=SimTask.Dialect.OFFICIAL,
+        endpoint="reference2image",
+        model="viduq2",
+        seed=1,
+        work_seconds=60,
+        files_token=f"token-{task_id}",
+        created_at=now,
+        due_at=now,
+        state=state,
+    )
+
+
+@pytest.mark.django_db
+def test_a_task_that_cannot_advance_is_failed_and_its_keys_other_tasks_go_on(monkeypatch):
+    broken, fine = make_task("1"), make_task("2")
+    real_start = lifecycle._start
+
+    def start(task, now):
+        if task.pk == broken.pk:
+            raise RuntimeError("a row no code foresaw")
+        return real_start(task, now)
+
+    monkeypatch.setattr(lifecycle, "_start", start)
+
+    lifecycle.advance_key(broken.key_id)
+
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert (broken.state, broken.err_code) == ("failed", "InternalServiceFailure")
+    assert fine.state == "processing"
+
+
+@pytest.mark.django_db(transaction=True)  # the clock closes connections, as between ticks
+def test_one_key_that_fails_never_stops_the_tick_for_the_others(monkeypatch):
+    broken, fine = make_task("1", key="broken"), make_task("2", key="fine")
+    real_advance = lifecycle.advance_key
+
+    def advance(key_id, *, now=None):
+        if key_id == broken.key_id:
+            raise RuntimeError("the database said no")
+        return real_advance(key_id, now=now)
+
+    monkeypatch.setattr(lifecycle, "advance_key", advance)
+
+    clock._advance_due()
+
+    fine.refresh_from_db()
+    assert fine.state == "processing"
