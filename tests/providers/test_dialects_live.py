@@ -33,7 +33,7 @@ def fast_simulator(settings):
     settings.SIMULATOR_IMAGE_SECONDS = 0.3
     settings.SIMULATOR_VIDEO_SECONDS = 30
     settings.SIMULATOR_FAULTS = []
-    settings.SIMULATOR_API_KEYS = []
+    settings.SIMULATOR_API_KEYS = [KEY]
 
 
 def connect(kind: str, studio, client):
