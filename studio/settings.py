@@ -37,8 +37,17 @@ def _local_secret(filename: str, make: Callable[[], str]) -> str:
     path = DATA_DIR / filename
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
+        # Written whole under a private name, then linked into place: processes starting
+        # together (web and dispatcher) all read the one that got there first.
+        partial = path.with_name(f".{filename}.{os.getpid()}")
+        partial.write_text(make())
+        partial.chmod(0o600)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
     return path.read_text().strip()
 
 

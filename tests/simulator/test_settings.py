@@ -136,3 +136,29 @@ def test_the_standalone_command_says_how_to_turn_the_simulator_on(tmp_path):
 
     assert result.returncode != 0
     assert "STUDIO_SIMULATOR=on" in result.stderr
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path):
+    data_dir = tmp_path / "shared"
+    read_key = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SIMULATOR_API_KEY)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "STUDIO_DATA_DIR": str(data_dir),
+    }
+    env.pop("SIMULATOR_API_KEY", None)
+    env["STUDIO_SIMULATOR"] = "on"
+    starting = [
+        subprocess.Popen(
+            [sys.executable, "-c", read_key], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+
+    keys = {process.communicate(timeout=120)[0].strip().splitlines()[-1] for process in starting}
+
+    assert keys == {(data_dir / "simulator_key").read_text().strip()}
+    assert [path.name for path in data_dir.iterdir() if path.name.startswith(".")] == []
