@@ -2,6 +2,8 @@
 
 Outputs are served at `/simulator/files/<task files_token>/<name>`: public to whoever
 holds the URL, like Vidu's signed result URLs, and never guessable from a task id.
+Input copies live in the same folder for the render but are never served
+(services.open_output), and the clock deletes a task's folder when its 24 h are over.
 """
 
 from __future__ import annotations
