@@ -28,7 +28,7 @@ run: $(VENV)/.installed
 	@echo ""
 	SIMULATOR_URL=http://$(HOST):$(PORT)/simulator \
 	  $(BIN)/uvicorn studio.asgi:application --host $(HOST) --port $(PORT) --lifespan on --no-access-log \
-	  --ws studio.websocket:WebSocketProtocol
+	  --ws-per-message-deflate false
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

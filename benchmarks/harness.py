@@ -21,8 +21,6 @@ from urllib.parse import urlsplit
 import httpx
 from cryptography.fernet import Fernet
 
-from studio.websocket import UVICORN_WS
-
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "benchmark-key"
 
@@ -78,8 +76,8 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         "--lifespan",
         "on",
         "--no-access-log",
-        "--ws",
-        UVICORN_WS,
+        "--ws-per-message-deflate",
+        "false",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

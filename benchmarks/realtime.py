@@ -112,10 +112,13 @@ class Receipts:
 def _serve(app, port: int):
     import uvicorn
 
-    from studio.websocket import UVICORN_WS
-
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_level="error", ws=UVICORN_WS
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_level="error",
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

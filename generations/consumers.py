@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import sync_to_async
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
-from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import connection
 
-from generations import realtime, services
+from generations import realtime
 from projects.access import parse_ids, parse_int
 from projects.models import Project
 from projects.realtime import user_group
@@ -128,86 +120,3 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
                 self.watched.add(pk)
                 self.pushed_new.append(pk)
             await self.send(text_data=realtime.as_new(html))
-
-
-class CallbackConsumer(AsyncHttpConsumer):
-    """Provider callbacks, answered without Django's request cycle.
-
-    A callback needs none of the middleware (no session, no CSRF: it carries a
-    signature), so the ASGI router sends /callbacks/ here first. The work is the same
-    service the Django view calls, run in one long-lived thread: its database connection
-    stays open, which is most of what makes this path several times cheaper.
-    """
-
-    MAX_BODY = 1024 * 1024  # a task's JSON is a few KB; anything near this is not one
-    # Answered on its own: no channel of the layer to open (and listen on) per request.
-    channel_layer_alias = None
-
-    async def dispatch(self, message: dict) -> None:
-        # Channels closes "old" database connections before every message, and with
-        # CONN_MAX_AGE=0 (PostgreSQL here) every connection is old: each callback would
-        # open a new one.
-        # The work runs in one long-lived thread that keeps its connection instead and
-        # drops it only when broken (`_receive_callback`).
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-    async def http_request(self, message: dict) -> None:
-        if "body" in message:
-            self.body.append(message["body"])
-            if sum(len(part) for part in self.body) > self.MAX_BODY:
-                await self._answer(413, {"error": "Callback body too large."})
-                raise StopConsumer
-        if not message.get("more_body"):
-            try:
-                await self.handle(b"".join(self.body))
-            finally:
-                await self.disconnect()
-            raise StopConsumer
-
-    async def handle(self, body: bytes) -> None:
-        if self.scope["method"] != "POST":
-            await self._answer(405, {"error": "Callbacks are POSTed."}, allow=True)
-            return
-        route = self.scope["url_route"]["kwargs"]
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in self.scope["headers"]
-        }
-        started = time.perf_counter()
-        status, answer = await _receive_callback(
-            kind=route["kind"], token=route["token"], method="POST", headers=headers, body=body
-        )
-        timing = f"ingest;dur={(time.perf_counter() - started) * 1000:.2f}"
-        await self._answer(status, answer, timing=timing)
-
-    async def _answer(
-        self, status: int, answer: dict, *, allow: bool = False, timing: str = ""
-    ) -> None:
-        headers = [(b"Content-Type", b"application/json")]
-        if allow:
-            headers.append((b"Allow", b"POST"))
-        if timing:
-            headers.append((b"Server-Timing", timing.encode()))
-        await self.send_response(status, json.dumps(answer).encode(), headers=headers)
-
-
-def _receive_in_worker_thread(**callback) -> tuple[int, dict]:
-    try:
-        return services.receive_callback(**callback)
-    finally:
-        # Kept for the next callback unless an error left it unusable (a database restart).
-        if connection.errors_occurred and not connection.is_usable():
-            connection.close()
-
-
-# A worker thread of the callbacks' own, not one per request, and no connection closing
-# around each call (database_sync_to_async would close it): the connection is reused.
-# Not the shared thread of thread-sensitive calls either, where the in-process dispatcher
-# and the websockets do their database work: callbacks would queue behind them.
-_receive_callback = sync_to_async(
-    _receive_in_worker_thread,
-    thread_sensitive=False,
-    executor=ThreadPoolExecutor(1, thread_name_prefix="callbacks"),
-)

@@ -113,10 +113,6 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Threads that run requests, middleware to view (studio/handlers.py). Requests wait for
-# one when all are busy; websockets and callbacks do not use them.
-STUDIO_REQUEST_THREADS = env_int("STUDIO_REQUEST_THREADS", 8, minimum=1)
-
 ROOT_URLCONF = "studio.urls"
 ASGI_APPLICATION = "studio.asgi.application"
 
@@ -154,9 +150,15 @@ TEMPLATES = [
 # --- Database: SQLite in the data folder unless DATABASE_URL names another ------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("sqlite", "postgres", "postgresql"))
 if DATABASE_URL:
-    # No persistent connections: every request thread, dispatcher and consumer thread of
-    # every process would hold one open. Put a pooler in front at scale.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's own connection pool (psycopg_pool): under ASGI every request runs in
+        # a thread of its own, so connections are borrowed per request, not opened.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN", 2, minimum=0),
+            "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
+            "timeout": 10,
+        }
 else:
     # SQLite will not make the folder of its file: a first start with DEBUG=false (no
     # generated secrets) would fail on a data folder that does not exist yet.
@@ -177,9 +179,9 @@ else:
                     "PRAGMA busy_timeout=20000;"
                 ),
             },
-            # Each of the server's request threads (studio/handlers.py) keeps its
-            # connection: opening one, with its PRAGMAs, was a good part of a small page.
-            "CONN_MAX_AGE": 600,
+            # Django's ASGI handler runs each request in a thread of its own, so a
+            # connection is opened per request (a local file: cheap) and closed after.
+            "CONN_MAX_AGE": 0,
             # Tests use a file, not shared memory, so the live server's threads and
             # child processes see one database with WAL's concurrency.
             "TEST": {"NAME": Path(tempfile.gettempdir()) / f"studio-test-{os.getpid()}.sqlite3"},

@@ -11,7 +11,6 @@ import pytest
 import uvicorn
 from django.core.files.base import ContentFile
 
-from studio.websocket import UVICORN_WS
 from tests.factories import make_png, make_user
 
 
@@ -148,7 +147,7 @@ class LiveStudio:
             port=port,
             lifespan="on",
             log_level="warning",
-            ws=UVICORN_WS,
+            ws_per_message_deflate=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -11,16 +11,16 @@ from django.views.decorators.http import require_POST
 
 from generations import services
 
+MAX_BODY = 1024 * 1024  # a task's JSON is a few KB; anything near this is not one
+
 
 @csrf_exempt
 @login_not_required
 @require_POST
 def provider_callback(request: HttpRequest, kind: str, token: str) -> JsonResponse:
-    """A provider's callback through Django (tests, or a deployment that routes it here).
-
-    The ASGI router sends /callbacks/ to `consumers.CallbackConsumer` first, which calls
-    the same service without Django's middleware; see studio/asgi.py.
-    """
+    """A provider's callback: checked and answered at once; the task is re-read later."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return JsonResponse({"error": "Callback body too large."}, status=413)
     started = time.perf_counter()
     status, answer = services.receive_callback(
         kind=kind, token=token, method=request.method, headers=request.headers, body=request.body

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 
-from studio.websocket import UVICORN_WS
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -161,8 +160,8 @@ class Cluster:
             "--lifespan",
             "on",
             "--no-access-log",
-            "--ws",
-            UVICORN_WS,
+            "--ws-per-message-deflate",
+            "false",
             "--log-level",
             "warning",
         ]

@@ -16,7 +16,6 @@ import httpx
 import pytest
 import websockets
 
-from studio.websocket import UVICORN_WS
 from tests.factories import PASSWORD
 from tests.scaled import test_services
 
@@ -66,7 +65,7 @@ def shell(code: str, env: dict) -> str:
 
 def serve(port: int, env: dict) -> subprocess.Popen:
     command = [sys.executable, "-m", "uvicorn", "studio.asgi:application", "--port", str(port)]
-    command += ["--ws", UVICORN_WS]
+    command += ["--ws-per-message-deflate", "false"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

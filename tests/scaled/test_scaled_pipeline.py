@@ -43,10 +43,8 @@ def wait_until_all_terminal(database: str, count: int, *, timeout: float) -> dic
                     "SELECT state, count(*) FROM generations_generation GROUP BY state"
                 ).fetchall()
             )
-            if (
-                states.get("ready", 0) + states.get("failed", 0) + states.get("cancelled", 0)
-                == count
-            ):
+            ended = ("ready", "failed", "cancelled", "needs_attention")
+            if sum(states.get(state, 0) for state in ended) == count:
                 return states
             assert time.monotonic() < deadline, f"not finished: {states}"
             time.sleep(0.5)
@@ -55,7 +53,8 @@ def wait_until_all_terminal(database: str, count: int, *, timeout: float) -> dic
 def assert_each_ready_exactly_once(database: str, media_root: str, count: int) -> None:
     with psycopg.connect(database, autocommit=True) as db:
         not_ready = db.execute(
-            "SELECT id, state, error_message FROM generations_generation WHERE state <> 'ready'"
+            "SELECT id, state, error_message, provider_note FROM generations_generation"
+            " WHERE state <> 'ready'"
         ).fetchall()
         tasks_per_payload = db.execute(
             "SELECT count(*) FROM simulator_simtask GROUP BY payload"

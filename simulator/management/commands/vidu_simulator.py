@@ -14,8 +14,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from studio.websocket import UVICORN_WS
-
 
 class Command(BaseCommand):
     help = "Run the Vidu simulator alone (official, PowerTokens, KKIAI and Vtrix dialects)."
@@ -53,5 +51,5 @@ class Command(BaseCommand):
             port=port,
             lifespan="on",
             log_level=log_level,
-            ws=UVICORN_WS,
+            ws_per_message_deflate=False,
         )

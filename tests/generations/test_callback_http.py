@@ -1,4 +1,4 @@
-"""Callbacks over real HTTP reach the lightweight consumer in front of Django."""
+"""Callbacks over real HTTP reach the one callback view of the URLconf."""
 
 from __future__ import annotations
 
