@@ -52,6 +52,9 @@ def production_env(data_dir: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
+        # The built-in simulator is the provider every benchmark drives; it is off by
+        # default with DEBUG off.
+        "STUDIO_SIMULATOR": "on",
     }
 
 

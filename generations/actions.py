@@ -116,6 +116,8 @@ def check_again(*, generation: Generation, user: Any) -> Generation:
                 State.SUBMISSION_UNKNOWN,
                 detail=f"check again, asked by {who}",
                 next_action_at=timezone.now(),
+                # A dispatcher still holding the lease from its last step keeps this on release.
+                poke=True,
             )
         else:
             services.record_state(
@@ -124,6 +126,8 @@ def check_again(*, generation: Generation, user: Any) -> Generation:
                 detail=f"check again, asked by {who}",
                 stalled=False,
                 next_action_at=timezone.now(),
+                # A dispatcher still holding the lease from its last step keeps this on release.
+                poke=True,
             )
     wake_dispatchers_sync()
     return locked
@@ -146,6 +150,8 @@ def submit_again(*, generation: Generation, user: Any) -> Generation:
             payload=uuid.uuid4(),
             provider_note="",
             next_action_at=timezone.now(),
+            # A dispatcher still holding the lease from its last step keeps this on release.
+            poke=True,
         )
     wake_dispatchers_sync()
     return locked

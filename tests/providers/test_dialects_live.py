@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from providers import http, registry
-from providers.base import Endpoint, GenerationRequest, ImageInput, ProviderError, TaskState
+from providers.base import (
+    Endpoint,
+    GenerationRequest,
+    ImageInput,
+    ProviderError,
+    TaskLookup,
+    TaskState,
+)
 from tests.factories import make_png
 
 KEY = "sim-test-key-0123456789"
@@ -93,8 +101,7 @@ async def test_an_image_task_runs_to_success_with_downloadable_results(
     assert result.size > 0
 
 
-@pytest.mark.parametrize("kind", ["simulator", "powertokens"])
-async def test_a_running_video_task_can_be_cancelled(kind, fast_simulator, live_studio):
+async def test_a_running_video_task_can_be_cancelled(fast_simulator, live_studio):
     request = GenerationRequest(
         endpoint=Endpoint.TEXT2VIDEO,
         model="viduq2",
@@ -102,7 +109,7 @@ async def test_a_running_video_task_can_be_cancelled(kind, fast_simulator, live_
         params={"duration": 2, "resolution": "540p"},
     )
     async with http.make_client() as client:
-        dialect = connect(kind, live_studio, client)
+        dialect = connect("simulator", live_studio, client)
         created = await dialect.submit(request)
         await dialect.cancel(created.task_id)
         status = await dialect.fetch(created.task_id)
@@ -139,21 +146,80 @@ async def test_a_rejected_request_is_explained(fast_simulator, live_studio):
     assert "duration" in caught.value.message
 
 
-@pytest.mark.parametrize("kind", ["simulator", "powertokens", "vtrix"])
-async def test_test_connection_against_the_simulator(kind, fast_simulator, live_studio):
-    async with http.make_client() as client:
-        check = await connect(kind, live_studio, client).check()
-    assert check.ok is True, check.message
-    assert check.message.startswith("Reachable, key accepted")
-
-
-@pytest.mark.parametrize("kind", ["simulator", "powertokens"])
-async def test_a_task_can_be_found_again_by_its_payload(kind, fast_simulator, live_studio):
+@pytest.mark.parametrize("kind", ["powertokens", "kkiai"])
+async def test_resellers_document_no_cancel_and_their_mounts_have_none(
+    kind, fast_simulator, live_studio
+):
     async with http.make_client() as client:
         dialect = connect(kind, live_studio, client)
         created = await dialect.submit(image_request())
-        found = await dialect.find_task("gen-live")
-        missing = await dialect.find_task("never-sent")
+        with pytest.raises(ProviderError) as caught:
+            await dialect.cancel(created.task_id)
+        answer = await client.post(
+            f"{live_studio.url}{MOUNTS[kind]}/ent/v2/tasks/{created.task_id}/cancel",
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+    assert caught.value.code == "CancelUnsupported"
+    assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("kind", "verdict", "words"),
+    [
+        ("simulator", "accepted", "Reachable, key accepted"),
+        ("powertokens", "unchecked", "Reachable at the right address"),
+        ("kkiai", "unchecked", "Reachable at the right address"),
+        ("vtrix", "unchecked", "Reachable at the right address"),
+    ],
+)
+async def test_test_connection_against_the_simulator(
+    kind, verdict, words, fast_simulator, live_studio
+):
+    async with http.make_client() as client:
+        check = await connect(kind, live_studio, client).check()
+    assert (check.ok, check.verdict) == (True, verdict), check.message
+    assert check.message.startswith(words)
+
+
+@pytest.mark.parametrize("kind", ["powertokens", "kkiai", "vtrix"])
+async def test_test_connection_with_another_key_says_it_was_refused_or_cannot_tell(
+    kind, fast_simulator, live_studio
+):
+    async with http.make_client() as client:
+        dialect = registry.dialect_for(
+            kind, base_url=live_studio.url + MOUNTS[kind], api_key="made-up", client=client
+        )
+        check = await dialect.check()
+    # The mounts check the method before the key, as many gateways do: never "accepted".
+    assert "accepted" not in check.message
+
+
+async def test_test_connection_at_a_wrong_address_says_so(fast_simulator, live_studio):
+    async with http.make_client() as client:
+        dialect = registry.dialect_for(
+            "kkiai", base_url=live_studio.url + "/simulator/nowhere", api_key=KEY, client=client
+        )
+        check = await dialect.check()
+    assert (check.ok, check.verdict) == (False, "wrong_address")
+
+
+async def test_a_task_can_be_found_again_through_the_documented_list(fast_simulator, live_studio):
+    async with http.make_client() as client:
+        dialect = connect("simulator", live_studio, client)
+        created = await dialect.submit(image_request())
+        since = time.time() - 60
+        found = await dialect.find_task(lookup("gen-live", since))
+        missing = await dialect.find_task(lookup("never-sent", since))
     assert found is not None
     assert found.task_id == created.task_id
     assert missing is None
+
+
+def lookup(payload: str, since: float) -> TaskLookup:
+    return TaskLookup(
+        payload=payload,
+        endpoint=Endpoint.REFERENCE2IMAGE,
+        model="viduq2",
+        prompt="A red lighthouse on a cliff at dusk",
+        since=since,
+    )

@@ -72,10 +72,11 @@ def test_clearing_the_stored_key_falls_back_to_the_environment(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_the_simulator_works_without_any_key(monkeypatch):
+def test_the_simulator_uses_this_installs_own_key(monkeypatch, settings):
     monkeypatch.delenv("SIMULATOR_API_KEY", raising=False)
     connection = make_connection(kind="simulator")
-    assert connection.api_key == "sim-local-key"
+    assert connection.api_key == settings.SIMULATOR_API_KEY
+    assert connection.api_key != "sim-local-key"  # no published default any more
     assert connection.key_display == "simulator default"
     assert connection.allow_private_downloads is True
 
