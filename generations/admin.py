@@ -6,6 +6,7 @@ from generations.models import (
     Generation,
     GenerationInput,
     GenerationOutput,
+    ProviderExchange,
     Review,
     StateChange,
 )
@@ -37,6 +38,16 @@ class GenerationAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     readonly_fields = ["payload", "callback_token", "callback_url", "provider_task_id"]
     inlines = [InputInline, OutputInline, StateChangeInline]
+
+
+@admin.register(ProviderExchange)
+class ProviderExchangeAdmin(admin.ModelAdmin):
+    """The provider log: what was sent about a generation and what came back."""
+
+    list_display = ["generation", "at", "method", "url", "status", "duration_ms"]
+    list_filter = ["method", "status"]
+    search_fields = ["url", "generation__id"]
+    readonly_fields = [f.name for f in ProviderExchange._meta.fields]
 
 
 admin.site.register(StateChange)

@@ -37,8 +37,11 @@ class SocketRecorder(threading.Thread):
                     continue
 
 
-def test_a_fake_api_key_never_appears_in_logs_pages_sockets_or_errors(pipeline, client, caplog):
+def test_a_fake_api_key_never_appears_in_logs_pages_sockets_or_errors(
+    pipeline, client, caplog, settings
+):
     caplog.set_level(logging.DEBUG)
+    settings.SIMULATOR_API_KEYS = [FAKE_KEY]  # the simulator takes only the keys it knows
     connection = pipeline.connection
     connection.set_api_key(FAKE_KEY)
     connection.save()
