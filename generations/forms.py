@@ -25,7 +25,7 @@ from providers import capabilities
 from providers.capabilities import ModelSpec
 from providers.models import ProviderConnection
 
-__all__ = ["ComposerForm", "HistoryFilterForm", "as_mode", "spec_for", "specs_for"]
+__all__ = ["ComposerForm", "GenerationFilterForm", "as_mode", "spec_for", "specs_for"]
 
 MAX_VARIATIONS = 4
 
@@ -191,32 +191,67 @@ def _option_label(name: str, value: Any) -> str:
     return str(value).replace("_", " ").capitalize() if name != "resolution" else str(value)
 
 
-class HistoryFilterForm(forms.Form):
+class GenerationFilterForm(forms.Form):
+    """The one set of filters of the history, the gallery and Download all. Every filter
+    is a GET parameter, so a filtered list is a link one can share."""
+
     q = forms.CharField(
         label="Search prompts",
         required=False,
+        max_length=500,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words in the prompt"}),
     )
     mode = forms.ChoiceField(
-        label="Mode", required=False, choices=[("", "Any mode"), *Mode.choices]
+        label="Mode",
+        required=False,
+        choices=[("", "Any mode"), *Mode.choices],
+        widget=forms.Select({"aria-label": "Filter by mode"}),
     )
     model = forms.ChoiceField(label="Model", required=False)
     state = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any state"), *State.choices]
+        label="State",
+        required=False,
+        choices=[("", "Any state"), *State.choices],
+        widget=forms.Select({"aria-label": "Filter by state"}),
     )
     subject = forms.CharField(
         label="Subject",
         required=False,
+        max_length=65,
         widget=forms.TextInput(attrs={"placeholder": "@Name", "list": "history-subjects"}),
     )
+    starred = forms.BooleanField(required=False, label="Starred")
+    rating = forms.TypedChoiceField(
+        required=False,
+        label="Rating",
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any rating"), *[(n, f"{n}★ and up") for n in range(1, 6)]],
+        widget=forms.Select({"aria-label": "Filter by rating"}),
+    )
+    tag = forms.CharField(required=False, label="Tag", max_length=40)
     since = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    storyboard = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select({"aria-label": "Filter by storyboard"}),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, project: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         models = sorted({spec.model for spec in capabilities.SPECS.values()})
         self.fields["model"].choices = [("", "Any model"), *((m, m) for m in models)]
+        # Takes of the project's storyboards (the reverse name comes from storyboards.Take).
+        titles = project.storyboards.order_by("title").values_list("pk", "title")
+        self.fields["storyboard"].choices = [("", "Any storyboard"), *titles]
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (none when the form is not valid)."""
+        return self.cleaned_data if self.is_valid() else {}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -84,6 +86,10 @@ IN_FLIGHT_STATES = frozenset(
 TASK_STATES = frozenset({State.SUBMITTED, State.QUEUEING, State.PROCESSING})
 
 
+# Each word is one more LIKE in the query; SQLite refuses a thousand of them (a 500).
+MAX_SEARCH_WORDS = 20
+
+
 def new_callback_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -96,6 +102,41 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def active(self) -> GenerationQuerySet:
         return self.exclude(state__in=TERMINAL_STATES)
+
+    def matching(self, filters: Mapping[str, Any]) -> GenerationQuerySet:
+        """These generations narrowed by the (cleaned) filters of the history and the
+        gallery, newest first. Unknown or empty filters narrow nothing."""
+        generations = self
+        for word in (filters.get("q") or "").split()[:MAX_SEARCH_WORDS]:
+            generations = generations.filter(prompt__icontains=word)
+        for name in ("mode", "model", "state"):
+            if filters.get(name):
+                generations = generations.filter(**{name: filters[name]})
+        subject = (filters.get("subject") or "").strip().lstrip("@")
+        if subject:
+            # The recorded mapping, or the prompt text for mentions that were refused.
+            generations = generations.filter(
+                models.Q(mentions__has_key=subject) | models.Q(prompt__icontains=f"@{subject}")
+            )
+        if filters.get("storyboard"):
+            generations = generations.filter(
+                storyboard_take__shot__storyboard_id=filters["storyboard"]
+            )
+        if filters.get("starred"):
+            generations = generations.filter(review__starred=True)
+        if filters.get("rating"):
+            generations = generations.filter(review__rating__gte=filters["rating"])
+        if filters.get("tag"):
+            tag = "-".join(filters["tag"].lower().split())
+            generations = generations.filter(review__tags_text__contains=f",{tag},")
+        zone = timezone.get_current_timezone()
+        if filters.get("since"):
+            since = datetime.combine(filters["since"], time.min, tzinfo=zone)
+            generations = generations.filter(created_at__gte=since)
+        if filters.get("until"):
+            end = datetime.combine(filters["until"], time.min, tzinfo=zone) + timedelta(days=1)
+            generations = generations.filter(created_at__lt=end)
+        return generations.order_by("-created_at", "-id")
 
     def due(self, now: timezone.datetime) -> GenerationQuerySet:
         """Generations with work to do now and no live lease held by another dispatcher."""

@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from generations import archive, gallery
-from generations.gallery import GalleryFilterForm
+from generations import archive
+from generations.forms import GenerationFilterForm
+from generations.models import Generation
 from privatemedia.responses import serve_zip
 from projects.access import get_project_for_user
 
@@ -21,10 +22,10 @@ def download_all(request: HttpRequest, project_id: int) -> HttpResponse:
     """The ZIP, with a manifest.json, streamed while it is written. Its length is known
     in advance (nothing is compressed), so the browser's download bar shows progress."""
     project = get_project_for_user(request, project_id)
-    form = GalleryFilterForm(request.GET, project=project)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = GenerationFilterForm(request.GET, project=project)
     generations = (
-        gallery.filtered(project, filters)
+        Generation.objects.filter(project=project)
+        .matching(form.filters)
         .select_related("project", "review")
         .prefetch_related("outputs", "inputs")
     )

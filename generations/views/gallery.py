@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from generations import gallery
-from generations.gallery import Cursor, GalleryFilterForm, ReviewForm
+from generations.forms import GenerationFilterForm
+from generations.gallery import Cursor, ReviewForm
 from generations.models import Generation, GenerationOutput, Mode
 from projects.access import get_project_for_user, parse_ids
 
@@ -22,9 +23,9 @@ TEMPLATE = "generations/gallery.html"
 def gallery_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """The grid, filtered by the URL; htmx asks for the next page when the end scrolls in."""
     project = get_project_for_user(request, project_id)
-    form = GalleryFilterForm(request.GET, project=project)
-    filters = form.cleaned_data if form.is_valid() else {}
-    generations = gallery.filtered(project, filters)
+    form = GenerationFilterForm(request.GET, project=project)
+    filters = form.filters
+    generations = Generation.objects.filter(project=project).matching(filters)
     cards, next_cursor = gallery.page(generations, after=Cursor.parse(request.GET.get("after", "")))
     query = request.GET.copy()
     query.pop("after", None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,47 +12,20 @@ from django.views.decorators.http import require_GET
 from generations.access import get_generation_for_user
 from generations.actions import can_cancel, can_check_again, recorded_seed
 from generations.cards import for_cards, render_card
-from generations.forms import HistoryFilterForm
+from generations.forms import GenerationFilterForm
 from generations.models import Generation, State
 from library.models import Subject
 from projects.access import get_project_for_user
-from projects.models import Project
 
 PAGE_SIZE = 24
-# Each word is one more LIKE in the query; SQLite refuses a thousand of them (a 500).
-MAX_SEARCH_WORDS = 20
-
-
-def filtered(project: Project, form: HistoryFilterForm) -> QuerySet[Generation]:
-    """The project's generations matching the filters, newest first."""
-    generations = Generation.objects.filter(project=project)
-    if not form.is_valid():
-        return generations
-    values = form.cleaned_data
-    for word in values["q"].split()[:MAX_SEARCH_WORDS]:
-        generations = generations.filter(prompt__icontains=word)
-    for name in ("mode", "model", "state"):
-        if values[name]:
-            generations = generations.filter(**{name: values[name]})
-    subject = values["subject"].strip().lstrip("@")
-    if subject:
-        # The recorded mapping, or the prompt text for mentions that were refused.
-        generations = generations.filter(
-            Q(mentions__has_key=subject) | Q(prompt__icontains=f"@{subject}")
-        )
-    if values["since"]:
-        generations = generations.filter(created_at__date__gte=values["since"])
-    if values["until"]:
-        generations = generations.filter(created_at__date__lte=values["until"])
-    return generations
 
 
 @login_required
 @require_GET
 def history(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request, project_id)
-    form = HistoryFilterForm(request.GET)
-    generations = for_cards(filtered(project, form))
+    form = GenerationFilterForm(request.GET, project=project)
+    generations = for_cards(Generation.objects.filter(project=project).matching(form.filters))
     page = Paginator(generations, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "project": project,
