@@ -33,10 +33,10 @@ class LibraryQuerySet(models.QuerySet["Library"]):
         return self.filter(Q(owner=user) | Q(pk__in=shared) | Q(pk__in=via_projects))
 
     def attachable_by(self, user: settings.AUTH_USER_MODEL) -> LibraryQuerySet:
-        """Libraries this user may attach to a project: owned or shared with them directly,
-        so attaching never passes on a library seen only through someone else's project."""
-        shared = LibraryShare.objects.filter(user=user).values("library")
-        return self.filter(Q(owner=user) | Q(pk__in=shared))
+        """Libraries this user may attach to a project: owned, or shared with them as
+        editor. A viewer may look but not pass the library on, and a library seen only
+        through someone else's project is not theirs to pass on either."""
+        return self.editable_by(user)
 
     def editable_by(self, user: settings.AUTH_USER_MODEL) -> LibraryQuerySet:
         editors = LibraryShare.objects.filter(user=user, role=Role.EDITOR).values("library")

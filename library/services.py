@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from library.imaging import ImageRejected, ProcessedImage, check_upload, process_upload
@@ -24,6 +25,7 @@ from library.models import (
     MAX_IMAGES_PER_SUBJECT,
     Library,
     LibraryShare,
+    Role,
     Subject,
     SubjectImage,
 )
@@ -128,12 +130,40 @@ def share_with(*, owner: settings.AUTH_USER_MODEL, username: str) -> settings.AU
 
 
 def share_library(*, library: Library, username: str, role: str) -> LibraryShare:
-    """Give (or change) someone's access to a library."""
+    """Give (or change) someone's access to a library. An editor made a viewer may no
+    longer pass it on: the projects that had it only by their right stop using it."""
     person = share_with(owner=library.owner, username=username)
-    share, _ = LibraryShare.objects.update_or_create(
-        library=library, user=person, defaults={"role": role}
-    )
+    with transaction.atomic():
+        share, _ = LibraryShare.objects.update_or_create(
+            library=library, user=person, defaults={"role": role}
+        )
+        if role != Role.EDITOR:
+            _detach_where_unvouched(library=library, person=person)
     return share
+
+
+def revoke_share(*, share: LibraryShare) -> None:
+    """Take a library back from someone, with the access that flowed from their share:
+    it leaves each project of theirs where no one else who may edit the project may
+    attach it (the library's owner or one of its editors), so neither they nor the
+    people on those projects see it or its images any more."""
+    with transaction.atomic():
+        share.delete()
+        _detach_where_unvouched(library=share.library, person=share.user)
+
+
+def _detach_where_unvouched(*, library: Library, person: settings.AUTH_USER_MODEL) -> None:
+    # Projects build on the library: reached through the reverse relation, not imported.
+    attachers = {library.owner_id}
+    attachers.update(library.shares.filter(role=Role.EDITOR).values_list("user_id", flat=True))
+    theirs = library.projects.filter(Q(owner=person) | Q(memberships__user=person)).distinct()
+    for project in theirs:
+        editors = {project.owner_id}
+        editors.update(
+            project.memberships.filter(role=Role.EDITOR).values_list("user_id", flat=True)
+        )
+        if not editors & attachers:
+            project.libraries.remove(library)
 
 
 def create_subject(*, library: Library, name: str, kind: str, description: str = "") -> Subject:

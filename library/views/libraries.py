@@ -12,7 +12,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from library.access import get_library_for_user, require_library_owner
 from library.forms import LibraryForm, ShareForm
 from library.models import Library
-from library.services import ShareRefused, create_library, delete_library, share_library
+from library.services import (
+    ShareRefused,
+    create_library,
+    delete_library,
+    revoke_share,
+    share_library,
+)
 
 
 @login_required
@@ -117,6 +123,6 @@ def share(request: HttpRequest, library_id: int) -> HttpResponse:
 def unshare(request: HttpRequest, library_id: int, share_id: int) -> HttpResponse:
     library = get_library_for_user(request, library_id, edit=True)
     require_library_owner(request, library)
-    get_object_or_404(library.shares, pk=share_id).delete()
+    revoke_share(share=get_object_or_404(library.shares, pk=share_id))
     messages.success(request, "No longer shared.")
     return redirect(library)

@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from library.models import Library, LibraryShare
 from tests.library.factories import (
+    add_member,
     make_library,
+    make_project,
     make_subject,
     make_subject_image,
     share_library,
@@ -192,3 +194,75 @@ def test_the_library_list_takes_the_same_queries_for_5_and_50_libraries(client, 
     with_50 = queries_for(client, reverse("library:list"))
 
     assert with_5 == with_50
+
+
+def library_urls(library, subject, image) -> list[str]:
+    return [
+        library.get_absolute_url(),
+        subject.get_absolute_url(),
+        image.get_absolute_url(),
+        image.get_thumbnail_url(),
+    ]
+
+
+def test_a_viewer_of_a_library_cannot_pass_it_on_to_a_project(client, alice, bob):
+    library = make_library(owner=alice)
+    share_library(library, bob, "viewer")
+    bobs = make_project(owner=bob)
+    client.force_login(bob)
+
+    response = client.post(reverse("projects:attach", args=[bobs.pk]), {"library": library.pk})
+
+    assert response.status_code == 404
+    assert not bobs.libraries.exists()
+    assert "Main cast" not in client.get(bobs.get_absolute_url()).content.decode()
+
+
+def test_revoking_a_share_takes_back_what_flowed_from_it(client, alice, bob, charlie):
+    library = make_library(owner=alice)
+    subject = make_subject(library=library)
+    image = make_subject_image(subject=subject)
+    share = share_library(library, bob, "editor")
+    bobs = make_project(owner=bob)
+    add_member(bobs, charlie, "viewer")
+    client.force_login(bob)
+    client.post(reverse("projects:attach", args=[bobs.pk]), {"library": library.pk})
+    client.force_login(charlie)
+    assert {client.get(url).status_code for url in library_urls(library, subject, image)} == {200}
+    client.force_login(alice)
+
+    client.post(reverse("library:unshare", args=[library.pk, share.pk]))
+
+    assert not bobs.libraries.exists()
+    for person in (bob, charlie):
+        client.force_login(person)
+        answers = {client.get(url).status_code for url in library_urls(library, subject, image)}
+        assert answers == {404}, person
+
+
+def test_an_editor_made_viewer_no_longer_passes_the_library_on(client, alice, bob):
+    library = make_library(owner=alice)
+    share_library(library, bob, "editor")
+    bobs = make_project(owner=bob)
+    bobs.libraries.add(library)
+    client.force_login(alice)
+
+    client.post(reverse("library:share", args=[library.pk]), {"username": "bob", "role": "viewer"})
+
+    assert library.role_for(bob) == "viewer"
+    assert not bobs.libraries.exists()
+
+
+def test_revoking_a_share_keeps_the_library_where_someone_else_may_still_attach_it(
+    client, alice, bob
+):
+    library = make_library(owner=alice)
+    share = share_library(library, bob, "editor")
+    shared_film = make_project(owner=bob, name="Shared film")
+    add_member(shared_film, alice, "editor")  # the library's owner works on it too
+    shared_film.libraries.add(library)
+    client.force_login(alice)
+
+    client.post(reverse("library:unshare", args=[library.pk, share.pk]))
+
+    assert list(shared_film.libraries.all()) == [library]

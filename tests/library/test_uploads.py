@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -189,17 +191,21 @@ def test_at_most_two_uploads_are_decoded_at_once_in_a_process(alice, monkeypatch
     services._image_threads.cache_clear()
     library = make_library(owner=alice)
     subjects = [make_subject(library=library, name=f"Poster{n}") for n in range(6)]
-    decoding, most = [], []
+    # Threads inside Pillow's load() right now (a load may call load() again within).
+    depth, most, lock = Counter(), [], threading.Lock()
     real_load = ImageFile.ImageFile.load
 
     def slow_load(image):
-        decoding.append(image)
-        most.append(len(decoding))
+        me = threading.get_ident()
+        with lock:
+            depth[me] += 1
+            most.append(sum(1 for n in depth.values() if n))
         time.sleep(0.05)  # long enough for the other threads to pile up behind the turns
         try:
             return real_load(image)
         finally:
-            decoding.remove(image)
+            with lock:
+                depth[me] -= 1
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", slow_load)
 

@@ -200,10 +200,10 @@ def test_only_libraries_i_may_see_can_be_attached(client, alice, charlie):
     assert not project.libraries.exists()
 
 
-def test_a_library_shared_with_me_can_be_attached(client, alice, bob):
+def test_a_library_shared_with_me_as_editor_can_be_attached(client, alice, bob):
     project = make_project(owner=bob)
     library = make_library(owner=alice, name="Alice cast")
-    share_library(library, bob, "viewer")
+    share_library(library, bob, "editor")
     client.force_login(bob)
 
     page = client.get(project.get_absolute_url()).content.decode()
