@@ -22,6 +22,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
+from providers import media
+
 MAX_BYTES = 50 * 1024 * 1024
 # Checked against the header before decoding: 40 MP of RGBA is 160 MB of pixels, the
 # most we are willing to hold for one upload.
@@ -176,7 +178,7 @@ def _unsupported_message(head: bytes) -> str:
         return f"SVG is not supported. {ALLOWED_TEXT}"
     if text.startswith((b"<!doctype html", b"<html", b"<")):
         return f"This is a web page or text file, not an image. {ALLOWED_TEXT}"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff")) or head[8:12] == b"WEBP":
+    if media.sniff(head) in media.IMAGE_TYPES:
         return "The image could not be read: the file looks damaged or incomplete. " + (
             "Export it again as PNG, JPEG or WebP."
         )

@@ -38,6 +38,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from providers import media
 from providers.base import ProviderError
 from providers.redaction import redact
 
@@ -393,19 +394,6 @@ class Download:
     content_type: str
 
 
-def sniff_media_type(head: bytes) -> str | None:
-    """The media type the file's first bytes show, among the ones we accept."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp":
-        return "video/mp4"
-    return None
-
-
 async def _resolve(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
@@ -539,7 +527,7 @@ async def download(
                         out.write(chunk)
                     out.flush()
                     os.fsync(out.fileno())
-                sniffed = sniff_media_type(head)
+                sniffed = media.sniff(head)
                 if sniffed is None or sniffed not in allowed_types:
                     raise DownloadError(
                         f"The result file from {origin(url)} is not an accepted image or "

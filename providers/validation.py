@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from PIL import Image
 
+from providers import media
 from providers.base import Endpoint, GenerationRequest, ImageInput
 from providers.capabilities import MOVEMENT_AMPLITUDES, ModelSpec, UnknownModel, get_spec
 
@@ -321,14 +322,9 @@ def _check_frame_pair(start: ImageInput, end: ImageInput) -> list[FieldError]:
 
 
 def _sniff_format(data: bytes) -> str | None:
-    """The image format by its first bytes, whatever the file or URI claims."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
+    """The image format (Pillow's name) by its first bytes, whatever the file claims."""
+    formats = {content_type: name for name, content_type in IMAGE_TYPES.items()}
+    return formats.get(media.sniff(data[: media.HEAD_BYTES]))
 
 
 def check_image(

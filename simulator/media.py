@@ -28,6 +28,8 @@ from typing import TypedDict
 import av
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+from providers.media import HEAD_BYTES, sniff
+
 # The "p" number is the short side. For 2K and 4K we follow the usual consumer
 # convention (QHD 2560×1440 and UHD 3840×2160 at 16:9), i.e. 1440 and 2160 short side.
 RESOLUTIONS: dict[str, int] = {
@@ -276,13 +278,7 @@ def probe_video(data: bytes) -> VideoInfo:
 
 def content_type(data: bytes) -> str:
     """The media type of bytes made here: image/png, image/jpeg or video/mp4."""
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data[4:8] == b"ftyp":
-        return "video/mp4"
-    return "application/octet-stream"
+    return sniff(data[:HEAD_BYTES]) or "application/octet-stream"
 
 
 # --- composition ---------------------------------------------------------------------
