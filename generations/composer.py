@@ -19,10 +19,10 @@ from django.http import QueryDict
 
 from generations.catalog import as_mode, modes_for, spec_for, specs_for
 from generations.forms import ComposerForm
-from generations.mentions import find_mentions
 from generations.models import Generation, GenerationInput, GenerationOutput, Mode, State
 from generations.services import GenerationRejected, InputImage, request_generation
 from library.imaging import ImageRejected
+from library.mentions import find_mentions
 from library.models import Subject
 from library.services import checked_image
 from projects.access import parse_id, parse_ids, parse_int

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from library.models import SUBJECT_NAME_HELP, SUBJECT_NAME_RE, Library, Role, Subject
+from library.mentions import NAME_HELP, is_name
+from library.models import Library, Role, Subject
 from library.services import subject_name_taken
 
 
@@ -27,7 +28,7 @@ class SubjectForm(forms.ModelForm):
         model = Subject
         fields = ["name", "kind", "description"]
         labels = {"name": "Name", "kind": "Kind", "description": "Description"}
-        help_texts = {"name": "Mention it in prompts as @Name. " + SUBJECT_NAME_HELP}
+        help_texts = {"name": "Mention it in prompts as @Name. " + NAME_HELP}
         widgets = {
             "name": forms.TextInput(
                 attrs={"placeholder": "Mia", "autocomplete": "off", "autofocus": True}
@@ -44,8 +45,8 @@ class SubjectForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip().lstrip("@")
-        if not SUBJECT_NAME_RE.fullmatch(name):
-            raise forms.ValidationError(SUBJECT_NAME_HELP)
+        if not is_name(name):
+            raise forms.ValidationError(NAME_HELP)
         if subject_name_taken(library=self.library, name=name, exclude_pk=self.instance.pk):
             raise forms.ValidationError(
                 f"“{name}” is already a subject in this library (names ignore case)."

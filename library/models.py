@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-# A subject is mentioned in prompts as @Name, so its name is one "word": letters of any
-# script (CJK included), digits, underscore and hyphen. Generations parse mentions with it.
-SUBJECT_NAME_PATTERN = r"[\w-]{1,64}"
-SUBJECT_NAME_RE = re.compile(SUBJECT_NAME_PATTERN)
-SUBJECT_NAME_HELP = "Names can use letters, digits, _ and - (no spaces), up to 64 characters."
+from library.mentions import MAX_NAME, NAME_HELP
+
 # Vidu's per-subject cap on reference images.
 MAX_IMAGES_PER_SUBJECT = 3
 
@@ -119,7 +114,7 @@ class Subject(models.Model):
         STYLE = "style", "Style"
 
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="subjects")
-    name = models.CharField(max_length=64, help_text=SUBJECT_NAME_HELP)
+    name = models.CharField(max_length=MAX_NAME, help_text=NAME_HELP)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.CHARACTER)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from library.imaging import ImageRejected, ProcessedImage, check_upload, process_upload
+from library.mentions import find_mentions
 from library.models import (
     MAX_IMAGES_PER_SUBJECT,
     Library,
@@ -78,7 +79,6 @@ def subject_usage(subject: Subject) -> list[Usage]:
     snapshots, so deleting the subject changes none of them.
     """
     # Imported here: storyboards and generations build on the library, not the reverse.
-    from generations.mentions import find_mentions
     from generations.models import Generation
     from storyboards.models import Shot
 

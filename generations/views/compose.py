@@ -24,6 +24,7 @@ from generations.composer import (
 )
 from generations.forms import ComposerForm
 from generations.models import Generation
+from library import mentions
 from projects.access import get_project_for_user
 from projects.models import Project
 from providers.models import ProviderConnection
@@ -74,6 +75,7 @@ def composer_context(
             for s in subjects
         ],
         "stills": stills,
+        "mention_rules": mentions.js_rules(),
     }
 
 

@@ -6,8 +6,19 @@
 (function () {
   "use strict";
 
-  var BEFORE_CARET = /(^|[^\p{L}\p{N}_@])@([\p{L}\p{N}_-]{0,64})$/u;
-  var MENTIONS = /(?<![\p{L}\p{N}_@])@([\p{L}\p{N}_-]{1,64})/gu;
+  // The mention rule comes from the server (library/mentions.py), so the chips and the
+  // suggestions agree with what it accepts.
+  var RULES = null;
+  function rules() {
+    if (RULES) return RULES;
+    var data = document.getElementById("mention-rules");
+    if (!data) return null;
+    try {
+      var sources = JSON.parse(data.textContent);
+      RULES = { mentions: new RegExp(sources.mention, "gu"), beforeCaret: new RegExp(sources.at_caret, "u") };
+    } catch (e) { return null; }
+    return RULES;
+  }
   var REFERENCE_MODES = ["reference_to_image", "reference_to_video"];
   var MAX_SUGGESTIONS = 8;
 
@@ -39,7 +50,9 @@
     var referenceMode = REFERENCE_MODES.indexOf(modeOf(form)) >= 0;
     var seen = {};
     box.textContent = "";
-    var match;
+    var match, rule = rules();
+    if (!rule) return;
+    var MENTIONS = rule.mentions;
     MENTIONS.lastIndex = 0;
     while ((match = MENTIONS.exec(textarea.value)) !== null) {
       var name = match[1];
@@ -67,7 +80,8 @@
 
   function queryAt(textarea) {
     var before = textarea.value.slice(0, textarea.selectionStart);
-    var match = BEFORE_CARET.exec(before);
+    var rule = rules();
+    var match = rule && rule.beforeCaret.exec(before);
     return match ? match[2] : null;
   }
 
