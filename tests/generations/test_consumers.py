@@ -97,6 +97,31 @@ async def test_another_sites_origin_is_refused_before_the_handshake(alice):
     assert not connected
 
 
+@pytest.mark.parametrize(
+    ("origin", "host", "accepted"),
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("http://127.0.0.1:8666", "127.0.0.1:8000", False),  # another program on the host
+        ("https://127.0.0.1:8000", "127.0.0.1:8000", False),  # plain ws under an https page
+        ("http://127.0.0.1", "127.0.0.1:80", True),
+        ("null", "127.0.0.1:8000", False),
+    ],
+)
+async def test_the_origin_must_match_by_scheme_host_and_port(alice, origin, host, accepted):
+    project = await database_sync_to_async(make_project)(alice)
+    cookie = await database_sync_to_async(session_cookie)(alice)
+    headers = [(b"origin", origin.encode()), (b"host", host.encode()), (b"cookie", cookie)]
+    communicator = WebsocketCommunicator(
+        application, f"/ws/projects/{project.pk}/", headers=headers
+    )
+
+    connected, _ = await communicator.connect()
+
+    assert connected is accepted
+    if connected:
+        await communicator.disconnect()
+
+
 async def test_a_viewer_member_is_accepted_and_stays_connected(alice, bob):
     project = await database_sync_to_async(make_project)(alice, viewer=bob)
     communicator = await database_sync_to_async(socket)(project.pk, bob)
