@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from library.mentions import NAME_HELP, is_name
-from library.models import Library, Role, Subject
+from library.models import Library, Subject
 from library.services import subject_name_taken
 
 
@@ -56,12 +56,3 @@ class SubjectForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Subject:
         self.instance.library = self.library
         return super().save(commit=commit)
-
-
-class ShareForm(forms.Form):
-    """Someone of this studio, by username, and what they may do."""
-
-    username = forms.CharField(
-        label="Username", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.VIEWER)

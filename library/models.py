@@ -6,15 +6,11 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from accounts.sharing import OWNER, Role, may_edit
 from library.mentions import MAX_NAME, NAME_HELP
 
 # Vidu's per-subject cap on reference images.
 MAX_IMAGES_PER_SUBJECT = 3
-
-
-class Role(models.TextChoices):
-    EDITOR = "editor", "Editor"
-    VIEWER = "viewer", "Viewer"
 
 
 class LibraryQuerySet(models.QuerySet["Library"]):
@@ -79,11 +75,15 @@ class Library(models.Model):
     def role_for(self, user: settings.AUTH_USER_MODEL) -> str | None:
         """ "owner", "editor" or "viewer"; None for someone with no access at all."""
         if self.owner_id == user.pk:
-            return "owner"
+            return OWNER
         share = self.shares.filter(user=user).first()
         if share:
             return share.role
         return "viewer" if Library.objects.for_user(user).filter(pk=self.pk).exists() else None
+
+    def editable_by(self, user: settings.AUTH_USER_MODEL) -> bool:
+        """Whether this person may change the library: its owner or an editor."""
+        return may_edit(self.role_for(user))
 
 
 class LibraryShare(models.Model):

@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from library.imaging import ImageRejected, ProcessedImage, check_upload, process_upload
-from library.mentions import find_mentions
 from library.models import (
     MAX_IMAGES_PER_SUBJECT,
     Library,
@@ -58,52 +57,6 @@ class Rejection:
 class UploadReport:
     saved: list[SubjectImage] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """One place a subject is used (a storyboard shot, a generation), for its page."""
-
-    label: str
-    url: str
-
-
-USAGE_LIMIT = 50
-
-
-def subject_usage(subject: Subject) -> list[Usage]:
-    """Where this subject is used: storyboard shots whose prompt mentions it, then the
-    generations that sent its images (newest first, at most USAGE_LIMIT of each).
-
-    For its page and for delete's confirmation. Past generations keep their own
-    snapshots, so deleting the subject changes none of them.
-    """
-    # Imported here: storyboards and generations build on the library, not the reverse.
-    from generations.models import Generation
-    from storyboards.models import Shot
-
-    mention = f"@{subject.name}"
-    shots = (
-        Shot.objects.filter(
-            storyboard__project__libraries=subject.library, prompt__contains=mention
-        )
-        .select_related("storyboard")
-        .order_by("-storyboard__updated_at", "position")[:USAGE_LIMIT]
-    )
-    usage = [
-        Usage(label=f"{shot.storyboard.title}, shot {shot.number}", url=shot.get_absolute_url())
-        for shot in shots
-        if subject.name in find_mentions(shot.prompt)
-    ]
-    generations = Generation.objects.filter(
-        project__libraries=subject.library, prompt__contains=mention
-    ).only("pk", "project_id", "mentions", "mode")[:USAGE_LIMIT]
-    usage += [
-        Usage(label=f"Generation #{generation.pk}", url=generation.get_absolute_url())
-        for generation in generations
-        if (generation.mentions.get(subject.name) or {}).get("subject_id") == subject.pk
-    ]
-    return usage
 
 
 def create_library(*, owner: settings.AUTH_USER_MODEL, name: str) -> Library:

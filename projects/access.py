@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from library.models import Role
+from accounts.sharing import OWNER
 from projects.models import Project
 
 # Primary keys are 64-bit signed integers (BigAutoField; SQLite's INTEGER alike).
@@ -52,10 +52,10 @@ def get_project_for_user(request: HttpRequest, project_id: int, *, edit: bool = 
     project = get_object_or_404(
         Project.objects.select_related("owner").with_member_role(request.user), pk=project_id
     )
-    project.role = "owner" if project.owner_id == request.user.pk else project.member_role
+    project.role = OWNER if project.owner_id == request.user.pk else project.member_role
     if project.role is None:
         raise Http404("No Project matches the given query.")
-    if edit and project.role not in ("owner", Role.EDITOR):
+    if edit and not project.can_edit:
         raise PermissionDenied
     return project
 

@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 
-from generations.models import GenerationOutput, State
-from library.models import Role, Subject, SubjectImage
+from accounts.sharing import OWNER, Role, may_edit
+from library.models import Subject, SubjectImage
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -39,21 +39,12 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         cover = SubjectImage.objects.filter(subject__library__projects=OuterRef("pk")).order_by(
             "subject__library__name", "subject__created_at", "subject_id", "created_at", "pk"
         )
-        # Every output has a thumbnail: the image's own, or a video's first frame.
-        latest_output = (
-            GenerationOutput.objects.filter(
-                generation__project=OuterRef("pk"), generation__state=State.READY
-            )
-            .exclude(thumbnail="")
-            .order_by("-generation__created_at", "-generation_id", "index")
-        )
         return self.select_related("owner").annotate(
             library_count=Subquery(
                 libraries.order_by().values("project").annotate(n=Count("pk")).values("n")
             ),
             subject_count=Subquery(subjects),
             cover_image_id=Subquery(cover.values("pk")[:1]),
-            cover_output_id=Subquery(latest_output.values("pk")[:1]),
         )
 
 
@@ -84,9 +75,21 @@ class Project(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    # `role` is this viewer's role, set by projects.access.get_project_for_user.
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether the person looking may change the project: its owner or an editor."""
+        return may_edit(getattr(self, "role", None))
+
+    @property
+    def is_owner(self) -> bool:
+        return getattr(self, "role", None) == OWNER
+
     @property
     def cover_url(self) -> str:
-        """The picture on the project's tile (needs with_list_details()).
+        """The picture on the project's tile (needs with_list_details(), and the
+        generations' `with_result_covers` tag for `cover_output_id`).
 
         The latest ready output's thumbnail (a still, or a clip's first frame); else the
         first subject image of its libraries, or "" for the letter placeholder.

@@ -90,7 +90,7 @@ def recent_context(project: Project) -> dict:
 def project_page_context(request: HttpRequest, project: Project) -> dict:
     """The project page's generation parts: the composer for editors, recent cards for all."""
     context = recent_context(project)
-    if project.role in ("owner", "editor"):
+    if project.can_edit:
         context.update(composer_context(request, project))
     context.pop("project", None)  # the page has its own
     return context

@@ -31,7 +31,7 @@ def gallery_page(request: HttpRequest, project_id: int) -> HttpResponse:
     query.pop("after", None)
     context = {
         "project": project,
-        "can_edit": project.role in ("owner", "editor"),
+        "can_edit": project.can_edit,
         "form": form,
         "generations": cards,
         "next_cursor": next_cursor,
@@ -76,7 +76,7 @@ def lightbox_context(project, generation: Generation) -> dict:
             for key, value in generation.params.items()
             if key != "seed"
         ],
-        "can_edit": project.role in ("owner", "editor"),
+        "can_edit": project.can_edit,
         "composer": composer_links(generation, outputs[0] if outputs else None),
     }
 

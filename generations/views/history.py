@@ -52,7 +52,7 @@ def detail(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
     context = {
         "generation": generation,
         "project": generation.project,
-        "can_edit": generation.project.role in ("owner", "editor"),
+        "can_edit": generation.project.can_edit,
         "can_cancel": can_cancel(generation),
         "can_check_again": can_check_again(generation),
         "can_retry": generation.state in (State.FAILED, State.CANCELLED),

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.sharing import OWNER, ShareForm, may_edit
 from library.access import get_library_for_user, require_library_owner
-from library.forms import LibraryForm, ShareForm
+from library.forms import LibraryForm
 from library.models import Library
 from library.services import (
     ShareRefused,
@@ -61,11 +62,11 @@ def _detail_context(request: HttpRequest, library: Library, **extra) -> dict:
         "subjects": list(subjects),
         "query": query,
         "role": role,
-        "can_edit": role in ("owner", "editor"),
+        "can_edit": may_edit(role),
         "share_form": ShareForm(),
         **extra,
     }
-    if role == "owner":
+    if role == OWNER:
         context["shares"] = library.shares.select_related("user")
     return context
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from library.access import get_library_for_user, get_subject_for_user
 from library.forms import SubjectForm
 from library.models import MAX_IMAGES_PER_SUBJECT, Subject
-from library.services import add_subject_images, create_subject, delete_subject, subject_usage
+from library.services import add_subject_images, create_subject, delete_subject
 
 
 @login_required
@@ -48,9 +48,8 @@ def subject_context(request: HttpRequest, subject: Subject, **extra) -> dict:
         "subject": subject,
         "library": subject.library,
         "images": images,
-        "can_edit": subject.library.role_for(request.user) in ("owner", "editor"),
+        "can_edit": subject.library.editable_by(request.user),
         "room_left": max(0, MAX_IMAGES_PER_SUBJECT - len(images)),
-        "usage": subject_usage(subject),
         **extra,
     }
 
@@ -68,7 +67,7 @@ def detail(request: HttpRequest, subject_id: int) -> HttpResponse:
 def card(request: HttpRequest, subject_id: int) -> HttpResponse:
     """One card of the library grid: what Escape/Cancel in quick edit goes back to."""
     subject = get_subject_for_user(request, subject_id)
-    can_edit = subject.library.role_for(request.user) in ("owner", "editor")
+    can_edit = subject.library.editable_by(request.user)
     context = {"subject": subject, "can_edit": can_edit, "refocus": True}
     return render(request, "library/detail.html#subject_card", context)
 
@@ -103,7 +102,6 @@ def delete(request: HttpRequest, subject_id: int) -> HttpResponse:
         return redirect(subject.library)
     context = {
         "subject": subject,
-        "usage": subject_usage(subject),
         "image_count": subject.images.count(),
     }
     return render(request, "library/subject_delete.html", context)

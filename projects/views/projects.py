@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from generations.views.compose import project_page_context
-from library.forms import ShareForm
+from accounts.sharing import ShareForm
 from library.models import Library, Subject
 from projects.access import get_project_for_user, require_project_owner
 from projects.forms import ProjectForm
@@ -55,7 +54,7 @@ def new_project(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request, project_id)
-    context = detail_context(request, project, **project_page_context(request, project))
+    context = detail_context(request, project)
     return render(request, "projects/detail.html", context)
 
 
@@ -66,12 +65,12 @@ def detail_context(request: HttpRequest, project: Project, **extra) -> dict:
         Prefetch("subjects", queryset=subjects)
     )
     attached = [library.pk for library in libraries]
-    can_edit = project.role in ("owner", "editor")
+    can_edit = project.can_edit
     return {
         "project": project,
         "libraries": libraries,
         "can_edit": can_edit,
-        "is_owner": project.role == "owner",
+        "is_owner": project.is_owner,
         "attachable": Library.objects.attachable_by(request.user).exclude(pk__in=attached)
         if can_edit
         else [],

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from library.forms import ShareForm
+from accounts.sharing import ShareForm
 from library.models import Library
 from library.services import ShareRefused
 from projects.access import get_project_for_user, parse_id, require_project_owner

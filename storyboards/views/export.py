@@ -63,7 +63,7 @@ def animatic_partial(request: HttpRequest, storyboard: Storyboard) -> HttpRespon
         "storyboard": storyboard,
         "project": storyboard.project,
         "animatic": renders.latest(storyboard),
-        "can_edit": storyboard.project.role in ("owner", "editor"),
+        "can_edit": storyboard.project.can_edit,
     }
     return render(request, "storyboards/detail.html#animatic", context)
 

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generations.services import GenerationRejected
-from generations.views.compose import active_connections
 from projects.access import parse_id
+from providers.models import ProviderConnection
 from storyboards import services
 from storyboards.access import get_shot_for_user, get_storyboard_for_user, get_take_for_user
 from storyboards.forms import GenerateForm, ShotForm
@@ -113,8 +113,8 @@ def delete_shot(request: HttpRequest, project_id: int, shot_id: int) -> HttpResp
 @require_POST
 def generate(request: HttpRequest, project_id: int, shot_id: int) -> HttpResponse:
     shot = get_shot_for_user(request, project_id, shot_id, edit=True)
-    form, connections = GenerateForm(request.POST), active_connections()
-    if not connections:
+    form, connection = GenerateForm(request.POST), ProviderConnection.objects.for_new_work()
+    if connection is None:
         return _panel(request, shot, errors=["No provider is active; ask the studio's owner."])
     if not form.is_valid():
         return _panel(request, shot, errors=["Choose 1 to 4 variations."])
@@ -122,7 +122,7 @@ def generate(request: HttpRequest, project_id: int, shot_id: int) -> HttpRespons
         services.generate_takes(
             shot=shot,
             user=request.user,
-            connection=connections[0],
+            connection=connection,
             variations=form.cleaned_data["variations"],
         )
     except GenerationRejected as rejected:
@@ -134,11 +134,11 @@ def generate(request: HttpRequest, project_id: int, shot_id: int) -> HttpRespons
 @require_POST
 def continue_shot(request: HttpRequest, project_id: int, shot_id: int) -> HttpResponse:
     shot = get_shot_for_user(request, project_id, shot_id, edit=True)
-    connections = active_connections()
+    connection = ProviderConnection.objects.for_new_work()
     try:
-        if not connections:
+        if connection is None:
             raise services.StoryboardError("No provider is active; ask the studio's owner.")
-        services.continue_from_previous(shot=shot, user=request.user, connection=connections[0])
+        services.continue_from_previous(shot=shot, user=request.user, connection=connection)
     except (services.StoryboardError, GenerationRejected) as refused:
         return _panel(request, shot, errors=[str(refused)])
     return _panel(request, shot)
@@ -160,11 +160,11 @@ def keep(request: HttpRequest, project_id: int, take_id: int) -> HttpResponse:
 @require_POST
 def animate(request: HttpRequest, project_id: int, take_id: int) -> HttpResponse:
     take = get_take_for_user(request, project_id, take_id, edit=True)
-    connections = active_connections()
+    connection = ProviderConnection.objects.for_new_work()
     try:
-        if not connections:
+        if connection is None:
             raise services.StoryboardError("No provider is active; ask the studio's owner.")
-        services.animate_take(take=take, user=request.user, connection=connections[0])
+        services.animate_take(take=take, user=request.user, connection=connection)
     except (services.StoryboardError, GenerationRejected) as refused:
         return _panel(request, take.shot, errors=[str(refused)])
     return _panel(request, take.shot)

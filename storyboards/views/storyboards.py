@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generations.views.compose import active_connections
 from projects.access import get_project_for_user, parse_id, parse_ids
+from providers.models import ProviderConnection
 from storyboards import renders, services
 from storyboards.access import get_storyboard_for_user
 from storyboards.forms import StoryboardForm
@@ -34,7 +34,7 @@ def page_context(storyboard: Storyboard, *, selected: Shot | None = None) -> dic
         "storyboard": storyboard,
         "shots": shots,
         "selected": selected,
-        "can_edit": project.role in ("owner", "editor"),
+        "can_edit": project.can_edit,
         "total_credits": sum(shot.credits for shot in shots),
         "batch": storyboard.batches.first(),
         "animatic": renders.latest(storyboard),
@@ -117,12 +117,12 @@ def generate_all(request: HttpRequest, project_id: int, storyboard_id: int) -> H
     """GET: what would be generated and its expected cost; POST: queue it as one batch."""
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id, edit=True)
     shots = services.shots_to_generate(storyboard)
-    connections = active_connections()
-    if request.method == "POST" and shots and connections:
+    connection = ProviderConnection.objects.for_new_work()
+    if request.method == "POST" and shots and connection:
         result = services.generate_all(
             storyboard=storyboard,
             user=request.user,
-            connection=connections[0],
+            connection=connection,
             off_peak=request.POST.get("off_peak") == "on",
         )
         for shot, reason in result.refused:
@@ -137,7 +137,7 @@ def generate_all(request: HttpRequest, project_id: int, storyboard_id: int) -> H
         "cost": sum(services.estimate_shot(shot) for shot in shots),
         "off_peak_cost": sum(services.estimate_shot(shot, off_peak=True) for shot in shots),
         "off_peak_shots": [s for s in shots if services.off_peak_allowed(services.shot_spec(s))],
-        "no_connection": not connections,
+        "no_connection": connection is None,
     }
     return render(request, "storyboards/generate_all.html", context)
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from library.models import Subject, SubjectImage
-from library.services import subject_usage
+from storyboards.templatetags.subject_usage import subject_usage
 from tests.factories import make_png
 from tests.library.factories import make_library, make_subject, make_subject_image, upload
 
