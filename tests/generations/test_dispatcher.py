@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import connections
+from django.utils import timezone
 
 from generations.dispatcher import Dispatcher, claim_due
 from generations.models import IN_FLIGHT_STATES, Generation, Mode, State
@@ -117,14 +119,16 @@ def tick(dispatcher: Dispatcher) -> int:
 def test_work_whose_lease_expired_is_taken_over_by_another_dispatcher(
     paused_dispatcher, pipeline, settings
 ):
-    settings.GENERATIONS_LEASE_SECONDS = 2
     generation = make_generation(pipeline.project, pipeline.connection)
     # A dispatcher claims it, then dies without ever letting go.
     assert claim_due("crashed", limit=10) == [generation.pk]
     survivor = Dispatcher()
 
     assert tick(survivor) == 0  # the lease is still live: hands off
-    time.sleep(2.1)
+    # Time passes past the lease (written, not waited for).
+    Generation.objects.filter(pk=generation.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     deadline = time.monotonic() + 30
     while not Generation.objects.get(pk=generation.pk).is_terminal:
         assert time.monotonic() < deadline, "the survivor never finished the work"
