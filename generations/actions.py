@@ -95,11 +95,21 @@ def _not_cancellable(state: State) -> str:
 # --- a task the provider may have: the designer decides ------------------------------------
 
 
+def _look_now() -> dict[str, Any]:
+    """Due now; `poke` so that a dispatcher still holding the lease from its last step
+    keeps this when it lets go (its release would otherwise plan its own next look)."""
+    return {"next_action_at": timezone.now(), "poke": True}
+
+
 def can_check_again(generation: Generation) -> bool:
     """A submission that may exist, or a task the provider stopped answering about."""
     return generation.state == State.NEEDS_ATTENTION or (
         generation.state in TASK_STATES and generation.stalled
     )
+
+
+def _who(user: Any) -> str:
+    return getattr(user, "username", "") or "a designer"
 
 
 def check_again(*, generation: Generation, user: Any) -> Generation:
@@ -109,26 +119,15 @@ def check_again(*, generation: Generation, user: Any) -> Generation:
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
         if not can_check_again(locked):
             raise ActionRefused("There is nothing to check: it is not waiting for a decision.")
-        who = getattr(user, "username", "") or "a designer"
-        if locked.state == State.NEEDS_ATTENTION:
-            services.record_state(
-                locked,
-                State.SUBMISSION_UNKNOWN,
-                detail=f"check again, asked by {who}",
-                next_action_at=timezone.now(),
-                # A dispatcher still holding the lease from its last step keeps this on release.
-                poke=True,
-            )
-        else:
-            services.record_state(
-                locked,
-                State(locked.state),
-                detail=f"check again, asked by {who}",
-                stalled=False,
-                next_action_at=timezone.now(),
-                # A dispatcher still holding the lease from its last step keeps this on release.
-                poke=True,
-            )
+        # An unknown submission is looked up again; a stalled task is polled again.
+        state = State.SUBMISSION_UNKNOWN if locked.state == State.NEEDS_ATTENTION else locked.state
+        services.record_state(
+            locked,
+            State(state),
+            detail=f"check again, asked by {_who(user)}",
+            stalled=False,
+            **_look_now(),
+        )
     wake_dispatchers_sync()
     return locked
 
@@ -141,17 +140,14 @@ def submit_again(*, generation: Generation, user: Any) -> Generation:
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
         if locked.state != State.NEEDS_ATTENTION:
             raise ActionRefused("Only a generation that needs a decision can be submitted again.")
-        who = getattr(user, "username", "") or "a designer"
         services.record_state(
             locked,
             State.QUEUED,
-            detail=f"submitted again by {who}, who accepted a possible second charge "
+            detail=f"submitted again by {_who(user)}, who accepted a possible second charge "
             f"(the first create's payload was {locked.payload})",
             payload=uuid.uuid4(),
             provider_note="",
-            next_action_at=timezone.now(),
-            # A dispatcher still holding the lease from its last step keeps this on release.
-            poke=True,
+            **_look_now(),
         )
     wake_dispatchers_sync()
     return locked
@@ -163,9 +159,8 @@ def mark_failed(*, generation: Generation, user: Any) -> Generation:
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
         if not can_check_again(locked):
             raise ActionRefused("Only a generation that needs a decision can be marked failed.")
-        who = getattr(user, "username", "") or "a designer"
         message = (
-            f"Marked failed by {who}. If the provider did run it, it may still have "
+            f"Marked failed by {_who(user)}. If the provider did run it, it may still have "
             "charged for it: check the provider account."
         )
         services.record_state(

@@ -39,25 +39,12 @@ def cancel(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
     return redirect(generation)
 
 
-def _decide(
-    request: HttpRequest, project_id: int, generation_id: int, decide: Callable, done: str
-) -> HttpResponse:
-    generation = get_generation_for_user(request, project_id, generation_id, edit=True)
-    try:
-        decide(generation=generation, user=request.user)
-    except ActionRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(request, done)
-    return redirect(generation)
-
-
 @login_required
 @require_POST
 def check(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
     """Check again: look the task up (or poll it) once more; nothing is charged."""
     done = "Checking with the provider again."
-    return _decide(request, project_id, generation_id, check_again, done)
+    return _act(request, project_id, generation_id, check_again, done)
 
 
 @login_required
@@ -65,47 +52,49 @@ def check(request: HttpRequest, project_id: int, generation_id: int) -> HttpResp
 def resubmit(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
     """Submit again, by an explicit click: the provider may charge twice."""
     done = "Submitted again. If the first one reached the provider, it may charge twice."
-    return _decide(request, project_id, generation_id, submit_again, done)
+    return _act(request, project_id, generation_id, submit_again, done)
 
 
 @login_required
 @require_POST
 def give_up(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
     done = "Marked failed."
-    return _decide(request, project_id, generation_id, mark_failed, done)
+    return _act(request, project_id, generation_id, mark_failed, done)
 
 
-def _derive(
-    request: HttpRequest, project_id: int, generation_id: int, make: Callable, done: str
+def _act(
+    request: HttpRequest, project_id: int, generation_id: int, act: Callable, done: str
 ) -> HttpResponse:
+    """Run an action on the generation, then show the generation it leaves: a new one
+    (retry, re-run, vary) or the same one (check again, submit again, mark failed)."""
     generation = get_generation_for_user(request, project_id, generation_id, edit=True)
     try:
-        new: Generation = make(generation=generation, user=request.user)
+        shown: Generation = act(generation=generation, user=request.user)
     except ActionRefused as refused:
         messages.error(request, refused.message)
         return redirect(generation)
     messages.success(request, done)
-    return redirect(new)
+    return redirect(shown)
 
 
 @login_required
 @require_POST
 def retry(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
-    return _derive(request, project_id, generation_id, retry_generation, "Retry queued.")
+    return _act(request, project_id, generation_id, retry_generation, "Retry queued.")
 
 
 @login_required
 @require_POST
 def rerun(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
     done = "Re-run with the same seed queued."
-    return _derive(request, project_id, generation_id, rerun_generation, done)
+    return _act(request, project_id, generation_id, rerun_generation, done)
 
 
 @login_required
 @require_POST
 def vary(request: HttpRequest, project_id: int, generation_id: int) -> HttpResponse:
     done = "Variation with a new seed queued."
-    return _derive(request, project_id, generation_id, vary_generation, done)
+    return _act(request, project_id, generation_id, vary_generation, done)
 
 
 @login_required
