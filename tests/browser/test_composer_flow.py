@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from generations.models import Generation
 from tests.conftest import screenshot as save_screenshot
@@ -126,13 +127,12 @@ def test_image_to_video_from_a_still_shows_frames_and_video_options(tab, pipelin
     page.get_by_label("Mode", exact=True).select_option(label="Image to video")
     page.locator("#composer-options select[name=duration]").wait_for()
     page.get_by_label("Model").select_option("vidu2.0")
-    page.wait_for_function(
-        "document.querySelector('#composer-options select[name=model]').value === 'vidu2.0'"
-    )
+    # Locator assertions, not wait_for_function: the page's Content-Security-Policy
+    # forbids the eval that a string predicate needs.
+    expect(page.locator("#composer-options select[name=model]")).to_have_value("vidu2.0")
     page.get_by_label("Duration").select_option("8")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('#composer-options select[name=resolution] option'))"
-        ".map(o => o.value).join() === '720p'"
-    )
+    resolutions = page.locator("#composer-options select[name=resolution] option")
+    expect(resolutions).to_have_count(1)
+    expect(resolutions).to_have_attribute("value", "720p")
     page.locator("#composer-summary", has_text="Start frame: needed").wait_for()
     screenshot(page, "composer-image-to-video")

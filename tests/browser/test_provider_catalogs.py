@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from providers.models import ProviderConnection
 from tests.conftest import screenshot
@@ -41,22 +42,18 @@ def test_the_composer_on_a_kkiai_connection_offers_only_kkiais_documented_models
     assert len(options(page, "mode")) == 6
 
     page.get_by_label("Provider").select_option(label="KKIAI account")
-    page.wait_for_function(
-        "document.querySelectorAll('#composer select[name=mode] option').length === 3"
-    )
+    # Locator assertions, not wait_for_function: the page's Content-Security-Policy
+    # forbids the eval that a string predicate needs.
+    expect(page.locator("#composer select[name=mode] option")).to_have_count(3)
     assert options(page, "mode") == ["text_to_image", "reference_to_image", "reference_to_video"]
     assert options(page, "model") == ["viduq2"]  # text to image: viduq1 needs an image
 
     page.get_by_label("Mode", exact=True).select_option("reference_to_image")
-    page.wait_for_function(
-        "document.querySelectorAll('#composer-options select[name=model] option').length === 2"
-    )
+    expect(page.locator("#composer-options select[name=model] option")).to_have_count(2)
     assert options(page, "model") == ["viduq2", "viduq1"]
 
     page.get_by_label("Mode", exact=True).select_option("reference_to_video")
-    page.wait_for_function(
-        "document.querySelectorAll('#composer-options select[name=model] option').length === 6"
-    )
+    expect(page.locator("#composer-options select[name=model] option")).to_have_count(6)
     assert options(page, "model") == [
         "viduq3",
         "viduq3-turbo",
