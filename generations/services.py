@@ -300,8 +300,10 @@ def apply_update(generation_id: int, status: TaskStatus, *, source: str = "poll"
 
 def _status_fields(generation: Generation, status: TaskStatus) -> dict:
     fields = {}
-    if status.credits is not None and status.credits != generation.credits:
-        fields["credits"] = status.credits
+    # A figure no account could spend is not one to store (the column is 32-bit).
+    credits = status.credits if status.credits is not None and 0 <= status.credits < 2**31 else None
+    if credits is not None and credits != generation.credits:
+        fields["credits"] = credits
     if status.cost and status.cost != generation.cost:
         fields["cost"] = status.cost
     if status.seed and not generation.seed:

@@ -507,7 +507,7 @@ async def download(
                         permanent=True,
                     )
                 length = response.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > max_bytes:
+                if length.isascii() and length.isdigit() and int(length) > max_bytes:
                     raise _too_large(url, max_bytes)
                 fd, name = tempfile.mkstemp(dir=dest.parent, prefix=".download-", suffix=".part")
                 tmp_path = Path(name)

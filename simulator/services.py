@@ -344,8 +344,11 @@ def _moment(query: Any, name: str) -> datetime | None:
     value = (query.get(name) or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value), tz=UTC)
+    if value.isascii() and value.isdigit():
+        try:
+            return datetime.fromtimestamp(int(value), tz=UTC)
+        except (OverflowError, ValueError, OSError):
+            raise SimError(400, "FieldInvalid", f"{name}: not a time Python can hold") from None
     moment = parse_datetime(value.replace(" ", "+"))
     if moment is None:
         raise SimError(400, "FieldInvalid", f"{name}: not an ISO 8601 time or Unix seconds")
@@ -358,7 +361,7 @@ def _int_param(query: Any, name: str, default: int, *, low: int, high: int) -> i
         raw = raw or query.get("pager.page_token") or query.get("paper.page_token") or ""
     if not raw.strip():
         return default
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or not low <= int(raw) <= high:
         raise SimError(400, "FieldInvalid", f"pager.{name}: must be a number from {low} to {high}")
     return int(raw)
 

@@ -246,7 +246,7 @@ def _parse_native(endpoint: Endpoint, model: str, data: dict[str, Any]) -> WireR
 def _coerce(key: str, value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
-        if key in _INT_PARAMS and text.lstrip("-").isdigit():
+        if key in _INT_PARAMS and text.isascii() and text.lstrip("-").isdigit():
             return int(text)
         if key in _BOOL_PARAMS and text.lower() in ("true", "false"):
             return text.lower() == "true"

@@ -407,7 +407,7 @@ class ViduDialect:
                     same_prompt = lenient_str(item.get("prompt")) == lookup.prompt
                     candidates.append((not same_prompt, task_id))
             token = lenient_str(body.get("next_page_token")).strip()
-            if not token or not token.isdigit():
+            if not (token.isascii() and token.isdigit()):
                 break
             page = int(token)
         for _mismatch, task_id in sorted(candidates)[:MAX_CANDIDATES]:

@@ -153,7 +153,7 @@ async def run_create(
     """
     caller = services.authenticate(request.headers.get("Authorization", ""), scheme=scheme)
     declared = request.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise body_too_large(int(declared))
     try:
         body = request.body

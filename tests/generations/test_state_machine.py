@@ -291,3 +291,13 @@ def test_without_a_setting_the_deadline_is_at_least_half_an_hour(generation, set
     settings.GENERATIONS_STALL_SECONDS = 0
 
     assert dispatcher.stall_after(generation) == timedelta(minutes=30)
+
+
+def test_an_impossible_credit_figure_is_not_stored(generation):
+    submitted(generation)
+
+    apply_update(generation.pk, status("processing", credits=2**40))
+
+    generation.refresh_from_db()
+    assert generation.state == State.PROCESSING
+    assert generation.credits is None

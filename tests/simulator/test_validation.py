@@ -212,3 +212,13 @@ def test_vtrix_errors_carry_the_documented_codes(frozen_clock, sim):
         == "008023099"
     )
     assert vtrix({"model": "no_such_model", "prompt": "x"}) == "008023099"
+
+
+def test_odd_numbers_in_a_task_list_query_are_refused_in_words(sim):
+    for query in (
+        "created_at.from=%C2%B2",
+        "created_at.from=99999999999999999999",
+        "pager.page=%C2%B2",
+    ):
+        response = sim.get(f"/simulator/ent/v2/tasks?{query}")
+        assert response.status_code == 400, (query, response.status_code)
