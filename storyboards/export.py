@@ -1,4 +1,5 @@
-"""Exports of a storyboard's keepers: a ZIP with a JSON manifest, and a contact sheet.
+"""Exports of a storyboard's keepers: a ZIP with a JSON manifest (the contact sheet is
+`storyboards.contact_sheet`).
 
 The ZIP (keepers only, one file each) is written by zipstream-ng as it is sent, like
 "Download all": uncompressed, since images and MP4s do not compress, so of known length.
@@ -6,21 +7,15 @@ The ZIP (keepers only, one file each) is written by zipstream-ng as it is sent, 
 
 from __future__ import annotations
 
-import io
 import json
 
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
-from PIL import Image, ImageDraw
 from zipstream import ZipStream
 
 from generations.archive import EXTENSIONS, read_stored
 from generations.models import GenerationOutput
 from storyboards.models import Shot, Storyboard
-
-CELL = (320, 180)
-CAPTION = 28
-COLUMNS = 4
 
 
 def keeper_shots(storyboard: Storyboard) -> list[tuple[Shot, GenerationOutput | None]]:
@@ -46,24 +41,56 @@ def keeper_name(shot: Shot, output: GenerationOutput) -> str:
 
 
 def manifest(storyboard: Storyboard, items: list[tuple[Shot, GenerationOutput | None]]) -> dict:
+    """What the keepers are: each shot in order with the kept take as it was made (its
+    mode, model and parameters, which may differ from the shot's: an animated still is
+    image to video) and what it cost."""
+    shots = [_manifest_shot(shot, output) for shot, output in items]
     return {
         "storyboard": storyboard.title,
         "notes": storyboard.notes,
         "project": storyboard.project.name,
-        "shots": [
-            {
-                "number": shot.number,
-                "title": shot.title,
-                "prompt": shot.prompt,
-                "mode": shot.mode,
-                "model": shot.model,
-                "duration": shot.duration,
-                "file": keeper_name(shot, output) if output else None,
-                "generation": shot.keeper.generation_id if shot.keeper else None,
-                "credits": shot.keeper.credits if shot.keeper else None,
-            }
-            for shot, output in items
-        ],
+        "duration": sum(shot.duration for shot, _output in items),
+        "credits": sum(entry["credits"] or 0 for entry in shots),
+        "shots": shots,
+    }
+
+
+def _manifest_shot(shot: Shot, output: GenerationOutput | None) -> dict:
+    entry = {
+        "number": shot.number,
+        "title": shot.title,
+        "prompt": shot.prompt,
+        "notes": shot.notes,
+        "duration": shot.duration,
+        # What the shot asks for next time; the keeper's own are below.
+        "shot_mode": shot.mode,
+        "shot_model": shot.model,
+        "file": keeper_name(shot, output) if output else None,
+        "generation": None,
+        "mode": None,
+        "model": None,
+        "params": None,
+        "credits": None,
+        "cost": None,
+    }
+    if shot.keeper is None:
+        return entry
+    generation = shot.keeper.generation
+    charged = generation.credits
+    return {
+        **entry,
+        "generation": generation.pk,
+        "mode": generation.mode,
+        "model": generation.model,
+        "params": generation.params,
+        "credits": shot.keeper.credits,
+        "cost": {
+            # Credits the provider charged; the estimate where it has not said.
+            "credits": charged if charged is not None else generation.credits_estimate,
+            "estimated": charged is None,
+            # The provider's own figure where it reports one (Vtrix: US dollars).
+            "provider": generation.cost or None,
+        },
     }
 
 
@@ -76,35 +103,12 @@ def keepers_zip(storyboard: Storyboard) -> ZipStream:
             continue
         name = output.file.name
         archive.add(read_stored(name), keeper_name(shot, output), size=default_storage.size(name))
-    archive.add(json.dumps(manifest(storyboard, items), indent=2).encode(), "manifest.json")
+    archive.add(manifest_json(storyboard, items), "manifest.json")
     return archive
 
 
-def contact_sheet(storyboard: Storyboard, *, file_format: str = "PNG") -> bytes:
-    """One cell per shot: the keeper's thumbnail (or a blank), the shot's number, its
-    prompt and duration. PNG to look at, PDF (one page) to print or send."""
-    items = keeper_shots(storyboard)
-    rows = max(1, -(-len(items) // COLUMNS))
-    width, height = CELL[0] * COLUMNS, (CELL[1] + CAPTION) * rows
-    sheet = Image.new("RGB", (width, height), (24, 24, 28))
-    draw = ImageDraw.Draw(sheet)
-    for index, (shot, output) in enumerate(items):
-        x, y = (index % COLUMNS) * CELL[0], (index // COLUMNS) * (CELL[1] + CAPTION)
-        picture = ""
-        if output is not None:
-            still = output.kind == GenerationOutput.Kind.IMAGE
-            picture = output.thumbnail.name or (output.file.name if still else "")
-        if picture:
-            with default_storage.open(picture, "rb") as handle:
-                image = Image.open(io.BytesIO(handle.read())).convert("RGB")
-            image.thumbnail((CELL[0] - 8, CELL[1] - 8))
-            sheet.paste(
-                image, (x + (CELL[0] - image.width) // 2, y + (CELL[1] - image.height) // 2)
-            )
-        else:
-            draw.rectangle((x + 4, y + 4, x + CELL[0] - 4, y + CELL[1] - 4), outline=(90, 90, 100))
-        caption = f"{shot.number}. {(shot.title or shot.prompt)[:38]} · {shot.duration:g} s"
-        draw.text((x + 8, y + CELL[1] + 6), caption, fill=(230, 230, 235))
-    buffer = io.BytesIO()
-    sheet.save(buffer, file_format, **({"resolution": 150.0} if file_format == "PDF" else {}))
-    return buffer.getvalue()
+def manifest_json(
+    storyboard: Storyboard, items: list[tuple[Shot, GenerationOutput | None]] | None = None
+) -> bytes:
+    items = keeper_shots(storyboard) if items is None else items
+    return json.dumps(manifest(storyboard, items), indent=2, ensure_ascii=False).encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -61,6 +62,7 @@ class StoryboardForm(ModeModelMixin, forms.ModelForm):
 
 
 class ShotForm(ModeModelMixin, forms.ModelForm):
+    field_order = ["title", "prompt", "mode", "model", "aspect_ratio", "duration", "notes"]
     mode = forms.ChoiceField(label="Mode", choices=MODE_CHOICES)
     model = forms.ChoiceField(label="Model", choices=model_choices, required=False)
     aspect_ratio = forms.ChoiceField(
@@ -78,12 +80,15 @@ class ShotForm(ModeModelMixin, forms.ModelForm):
 
     class Meta:
         model = Shot
-        fields = ["title", "prompt", "mode", "model", "duration"]
-        labels = {"title": "Title", "prompt": "Prompt"}
+        fields = ["title", "prompt", "mode", "model", "duration", "notes"]
+        labels = {"title": "Title", "prompt": "Prompt", "notes": "Notes"}
         widgets = {
             "prompt": forms.Textarea(
                 attrs={"rows": 3, "placeholder": "Describe the shot; mention subjects as @Mia"}
-            )
+            ),
+            "notes": forms.Textarea(
+                attrs={"rows": 2, "placeholder": "Camera, sound, dialogue: for the contact sheet"}
+            ),
         }
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
@@ -108,8 +113,28 @@ class ShotForm(ModeModelMixin, forms.ModelForm):
         """What services.add_shot takes, from the cleaned values."""
         values = self.cleaned_data
         params = {"aspect_ratio": values["aspect_ratio"]} if values.get("aspect_ratio") else {}
-        fields = {name: values[name] for name in ("title", "prompt", "mode", "model", "duration")}
-        return {**fields, "params": params}
+        names = ("title", "prompt", "mode", "model", "duration", "notes")
+        return {**{name: values[name] for name in names}, "params": params}
+
+
+# The fields a designer edits in place on the board.
+INLINE_FIELDS = ("prompt", "duration")
+
+
+def inline_data(shot: Shot, field: str, posted: Mapping[str, Any]) -> dict[str, Any]:
+    """The shot as its form would post it, with `field` as posted: one field edited in
+    place is checked by the same rules as the whole form."""
+    data = {
+        "title": shot.title,
+        "prompt": shot.prompt,
+        "mode": shot.mode,
+        "model": shot.model,
+        "duration": shot.duration,
+        "notes": shot.notes,
+        "aspect_ratio": shot.params.get("aspect_ratio", ""),
+    }
+    data[field] = posted.get(field, "")
+    return data
 
 
 class GenerateForm(forms.Form):

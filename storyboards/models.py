@@ -49,9 +49,20 @@ class Storyboard(models.Model):
 class ShotStatus(models.TextChoices):
     EMPTY = "empty", "No takes"
     GENERATING = "generating", "Generating"
+    ATTENTION = "attention", "Needs attention"
     READY = "ready", "Ready"
     KEPT = "kept", "Kept"
     FAILED = "failed", "Failed"
+
+
+def is_running(generation: Generation) -> bool:
+    """Whether the studio is still moving this generation on by itself: not finished, not
+    waiting for the designer (needs attention), not given up on (stalled)."""
+    return (
+        generation.state not in TERMINAL_STATES
+        and generation.state != State.NEEDS_ATTENTION
+        and not generation.stalled
+    )
 
 
 class Shot(models.Model):
@@ -66,6 +77,7 @@ class Shot(models.Model):
     model = models.CharField(max_length=64)
     params = models.JSONField(default=dict, blank=True)
     duration = models.PositiveSmallIntegerField(default=4)
+    notes = models.TextField(blank=True)
     keeper = models.ForeignKey(
         "Take", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -112,16 +124,35 @@ class Shot(models.Model):
         return takes[0] if takes else None
 
     @property
+    def cover(self) -> GenerationOutput | None:
+        """The picture the board shows: the keeper's, else the newest ready take's."""
+        if self.keeper_output is not None:
+            return self.keeper_output
+        for take in self.takes_newest_first():
+            outputs = list(take.generation.outputs.all())
+            if take.generation.state == State.READY and outputs:
+                return outputs[0]
+        return None
+
+    @property
+    def running_takes(self) -> int:
+        """Takes the studio is still working on (the board polls while there are any)."""
+        return sum(1 for take in self.takes.all() if is_running(take.generation))
+
+    @property
     def status(self) -> str:
-        """Derived from the takes: kept, else generating, ready, failed, or empty."""
+        """Derived from the takes: generating while any take runs (a kept shot may be
+        trying more), else needs attention, kept, ready, failed, or empty."""
         takes = self.takes_newest_first()
         if not takes:
             return ShotStatus.EMPTY
+        if self.running_takes:
+            return ShotStatus.GENERATING
+        states = {take.generation.state for take in takes}
+        if any(take.generation.stalled for take in takes) or State.NEEDS_ATTENTION in states:
+            return ShotStatus.ATTENTION
         if self.keeper_id:
             return ShotStatus.KEPT
-        states = {take.generation.state for take in takes}
-        if states - TERMINAL_STATES:
-            return ShotStatus.GENERATING
         if State.READY in states:
             return ShotStatus.READY
         return ShotStatus.FAILED
@@ -181,9 +212,16 @@ class Batch(models.Model):
         return f"batch {self.pk} of {self.storyboard}"
 
     def progress(self) -> tuple[int, int]:
-        """(finished, total) takes of this batch."""
-        states = list(self.takes.values_list("generation__state", flat=True))
-        return sum(1 for state in states if state in TERMINAL_STATES), len(states)
+        """(settled, total) takes of this batch: settled is finished, or waiting for the
+        designer (needs attention, stalled), so the count reaches its total."""
+        takes = self.takes.select_related("generation")
+        running = sum(1 for take in takes if is_running(take.generation))
+        return len(takes) - running, len(takes)
+
+    @property
+    def is_running(self) -> bool:
+        done, total = self.progress()
+        return done < total
 
 
 def animatic_upload_to(render: AnimaticRender, filename: str) -> str:

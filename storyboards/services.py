@@ -134,8 +134,8 @@ def add_shot(*, storyboard: Storyboard, after: Shot | None = None, **fields: Any
 
 
 def duplicate_shot(*, shot: Shot) -> Shot:
-    """A copy of the shot (prompt, mode, model, parameters, duration) right after it;
-    takes stay with the original."""
+    """A copy of the shot (prompt, mode, model, parameters, duration, notes) right after
+    it; takes stay with the original."""
     return add_shot(
         storyboard=shot.storyboard,
         after=shot,
@@ -145,6 +145,7 @@ def duplicate_shot(*, shot: Shot) -> Shot:
         model=shot.model,
         params=dict(shot.params),
         duration=shot.duration,
+        notes=shot.notes,
     )
 
 

@@ -22,14 +22,16 @@
   var REFERENCE_MODES = ["reference_to_image", "reference_to_video"];
   var MAX_SUGGESTIONS = 8;
 
+  // The composer's own list; elsewhere (a storyboard's shot prompts) the page's one list.
   function subjectsOf(form) {
-    var data = form && form.closest("#composer") && form.closest("#composer").querySelector("#composer-subjects");
+    var scope = (form && form.closest("#composer")) || document;
+    var data = scope.querySelector("#composer-subjects");
     if (!data) return [];
     try { return JSON.parse(data.textContent) || []; } catch (e) { return []; }
   }
 
   function modeOf(form) {
-    var select = form.querySelector("select[name=mode]");
+    var select = form.querySelector("select[name=mode]") || form.querySelector("input[type=hidden][name=mode]");
     return select ? select.value : "";
   }
 

@@ -1,4 +1,4 @@
-"""Exports: the keepers as a ZIP with a manifest, a contact sheet PNG and the animatic."""
+"""Exports: the keepers as a ZIP with a manifest, the contact sheet and the animatic."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from privatemedia.responses import serve_file, serve_zip
+from storyboards import contact_sheet as sheets
 from storyboards import export, renders
 from storyboards.access import get_storyboard_for_user
+from storyboards.contact_sheet import PAPERS
 from storyboards.models import AnimaticRender, Storyboard
 
 
@@ -27,16 +29,29 @@ def download_zip(request: HttpRequest, project_id: int, storyboard_id: int) -> H
 def contact_sheet(
     request: HttpRequest, project_id: int, storyboard_id: int, extension: str = "png"
 ) -> HttpResponse:
+    """The contact sheet: a PDF on A4 (or `?paper=letter`) to print, a PNG to look at."""
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
-    file_format, content_type = SHEET_FORMATS[extension]
-    sheet = export.contact_sheet(storyboard, file_format=file_format)
-    response = HttpResponse(sheet, content_type=content_type)
-    name = f"{slugify(storyboard.title) or 'storyboard'}-contact-sheet.{extension}"
-    response["Content-Disposition"] = f'inline; filename="{name}"'
+    name = slugify(storyboard.title) or "storyboard"
+    if extension == "pdf":
+        paper = PAPERS.get(request.GET.get("paper", ""), PAPERS["a4"])
+        response = HttpResponse(sheets.as_pdf(storyboard, paper=paper), "application/pdf")
+        filename = f"{name}-contact-sheet-{paper.key}.pdf"
+    else:
+        response = HttpResponse(sheets.as_png(storyboard), content_type="image/png")
+        filename = f"{name}-contact-sheet.png"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
-SHEET_FORMATS = {"png": ("PNG", "image/png"), "pdf": ("PDF", "application/pdf")}
+@login_required
+@require_GET
+def manifest(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
+    """The keepers' manifest alone (the ZIP carries it too)."""
+    storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
+    response = HttpResponse(export.manifest_json(storyboard), content_type="application/json")
+    name = f"{slugify(storyboard.title) or 'storyboard'}-manifest.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

@@ -1,11 +1,11 @@
-"""A shot's panel and its actions: add, edit, duplicate, move, delete, Generate,
-Continue from previous shot; a take's Keep and Animate."""
+"""A shot's panel and its actions: add, edit (whole, or a field in place on the board),
+duplicate, move, delete, Generate, Continue from previous shot; a take's Keep and Animate."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,16 +14,21 @@ from projects.access import parse_id
 from providers.models import ProviderConnection
 from storyboards import services
 from storyboards.access import get_shot_for_user, get_storyboard_for_user, get_take_for_user
-from storyboards.forms import GenerateForm, ShotForm
-from storyboards.models import Shot
-from storyboards.views.storyboards import TEMPLATE, page_context
+from storyboards.forms import INLINE_FIELDS, GenerateForm, ShotForm, inline_data
+from storyboards.models import Shot, Storyboard
+from storyboards.views.storyboards import (
+    TEMPLATE,
+    mention_context,
+    page_context,
+    render_board,
+    summary_context,
+)
 
 
 def _panel(request: HttpRequest, shot: Shot, **extra: object) -> HttpResponse:
     """The shot's panel after an action: the fragment for htmx, else back to the page."""
     if request.htmx:
-        context = {**page_context(shot.storyboard, selected=shot), **extra}
-        return render(request, f"{TEMPLATE}#board", context)
+        return render_board(request, shot.storyboard, selected=shot, **extra)
     for message in extra.get("errors", []):
         messages.error(request, message)
     return redirect(shot.get_absolute_url())
@@ -32,7 +37,11 @@ def _panel(request: HttpRequest, shot: Shot, **extra: object) -> HttpResponse:
 @login_required
 @require_GET
 def shot_page(request: HttpRequest, project_id: int, shot_id: int) -> HttpResponse:
+    """The storyboard with this shot chosen; a card clicked on the board asks for the
+    board alone (the page itself when htmx restores it from history)."""
     shot = get_shot_for_user(request, project_id, shot_id)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render_board(request, shot.storyboard, selected=shot)
     return render(request, TEMPLATE, page_context(shot.storyboard, selected=shot))
 
 
@@ -51,11 +60,18 @@ def add_shot(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         shot = services.add_shot(storyboard=storyboard, after=after, **form.shot_fields())
         return redirect(shot.get_absolute_url())
+    return _shot_form(request, storyboard, form, after=after)
+
+
+def _shot_form(
+    request: HttpRequest, storyboard: Storyboard, form: ShotForm, **extra: object
+) -> HttpResponse:
     context = {
         "project": storyboard.project,
         "storyboard": storyboard,
         "form": form,
-        "after": after,
+        **mention_context(storyboard.project),
+        **extra,
     }
     return render(request, "storyboards/shot_form.html", context)
 
@@ -70,13 +86,74 @@ def edit_shot(request: HttpRequest, project_id: int, shot_id: int) -> HttpRespon
             setattr(shot, name, value)
         shot.save()
         return redirect(shot.get_absolute_url())
+    return _shot_form(request, shot.storyboard, form, shot=shot)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shot_field(request: HttpRequest, project_id: int, shot_id: int, field: str) -> HttpResponse:
+    """One field of a shot edited in place on the board (prompt or duration).
+
+    GET: the field as shown. POST: checked by the shot's own form, the other fields as
+    they are; an error comes back in the field's editor, beside it. Without htmx, the
+    answer is the shot form page (errors) or the shot (saved)."""
+    if field not in INLINE_FIELDS:
+        raise Http404("No such field.")
+    shot = get_shot_for_user(request, project_id, shot_id, edit=request.method == "POST")
+    if request.method == "GET":
+        return _field(request, shot, field)
+    project = shot.storyboard.project
+    form = ShotForm(inline_data(shot, field, request.POST), instance=shot, project=project)
+    if not form.is_valid():
+        if not request.htmx:
+            return _shot_form(request, shot.storyboard, form, shot=shot)
+        return _field(request, shot, field, form=form)
+    Shot.objects.filter(pk=shot.pk).update(**{field: form.cleaned_data[field]})
+    shot = get_shot_for_user(request, project_id, shot_id)
+    if not request.htmx:
+        return redirect(shot.get_absolute_url())
+    selected = parse_id(request.POST.get("selected")) == shot.pk
+    return _field(request, shot, field, saved=True, is_selected=selected)
+
+
+@login_required
+@require_GET
+def edit_shot_field(
+    request: HttpRequest, project_id: int, shot_id: int, field: str
+) -> HttpResponse:
+    """The field's editor, swapped in where the field was shown."""
+    if field not in INLINE_FIELDS:
+        raise Http404("No such field.")
+    shot = get_shot_for_user(request, project_id, shot_id, edit=True)
+    if not request.htmx:
+        return redirect("storyboards:edit_shot", project_id, shot.pk)
+    return _field(request, shot, field, editing=True)
+
+
+def _field(request: HttpRequest, shot: Shot, field: str, **extra: object) -> HttpResponse:
+    storyboard = shot.storyboard
     context = {
-        "project": shot.storyboard.project,
-        "storyboard": shot.storyboard,
-        "form": form,
+        "project": storyboard.project,
+        "storyboard": storyboard,
         "shot": shot,
+        "field": field,
+        "can_edit": storyboard.project.can_edit,
+        "editing": "form" in extra or extra.get("editing", False),
+        **extra,
     }
-    return render(request, "storyboards/shot_form.html", context)
+    form = extra.get("form")
+    if isinstance(form, ShotForm):  # errors of the other fields, said by their name
+        context["other_errors"] = [
+            f"{form.fields[name].label}: {message}" if name in form.fields else message
+            for name, messages in form.errors.items()
+            if name != field
+            for message in messages
+        ]
+    if extra.get("saved"):  # the header's totals follow
+        context.update(summary_context(storyboard))
+    if field == "duration" and shot.is_video:
+        context["durations"] = services.shot_spec(shot).durations
+    return render(request, f"{TEMPLATE}#shot_field", context)
 
 
 @login_required

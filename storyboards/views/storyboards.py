@@ -1,5 +1,5 @@
-"""The storyboard page (shot strip and the chosen shot's panel), its settings, the
-reorder endpoint, "Generate all" with its cost first, and the batch progress."""
+"""The storyboard page (the board of shots and the chosen shot's panel), its settings,
+the reorder endpoint, "Generate missing" with its cost first, and the live poll."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from generations.composer import subject_index
+from library import mentions
 from projects.access import get_project_for_user, parse_id, parse_ids
+from projects.models import Project
 from providers.models import ProviderConnection
 from storyboards import renders, services
 from storyboards.access import get_storyboard_for_user
@@ -20,7 +23,8 @@ TEMPLATE = "storyboards/detail.html"
 
 
 def page_context(storyboard: Storyboard, *, selected: Shot | None = None) -> dict:
-    """The strip of shots (with takes prefetched), the chosen shot, costs and the batch."""
+    """The board (shots with their takes prefetched), the chosen shot, the running batch,
+    and for editors the subjects `@` can mention in a shot's prompt."""
     shots = list(
         storyboard.shots.select_related("keeper__generation").prefetch_related(
             "takes__generation__outputs", "takes__generation__review"
@@ -29,16 +33,64 @@ def page_context(storyboard: Storyboard, *, selected: Shot | None = None) -> dic
     if selected is not None:
         selected = next((shot for shot in shots if shot.pk == selected.pk), None)
     project = storyboard.project
-    return {
+    batch = storyboard.batches.first()
+    progress = batch.progress() if batch else (0, 0)
+    context = {
+        **summary_context(storyboard, shots),
         "project": project,
         "storyboard": storyboard,
-        "shots": shots,
         "selected": selected,
         "can_edit": project.can_edit,
-        "total_credits": sum(shot.credits for shot in shots),
-        "batch": storyboard.batches.first(),
+        # The banner of the last "Generate missing", while it runs: gone once it is done.
+        "batch": batch if progress[0] < progress[1] else None,
+        "batch_done": progress[0],
+        "batch_total": progress[1],
+        "running": any(shot.running_takes for shot in shots),
         "animatic": renders.latest(storyboard),
     }
+    if project.can_edit:
+        context.update(mention_context(project))
+    return context
+
+
+def summary_context(storyboard: Storyboard, shots: list[Shot] | None = None) -> dict:
+    """The header's figures: shots, their running time, keepers and credits."""
+    if shots is None:
+        shots = list(storyboard.shots.prefetch_related("takes__generation"))
+    return {
+        "shots": shots,
+        "total_credits": sum(shot.credits for shot in shots),
+        "total_duration": sum(shot.duration for shot in shots),
+        "kept_count": sum(1 for shot in shots if shot.keeper_id),
+    }
+
+
+def mention_context(project: Project) -> dict:
+    """What the prompt's `@` suggestions read (composer.js): the project's subjects and
+    the one mention rule."""
+    subjects = [s for found in subject_index(project).values() for s in found]
+    return {
+        "mention_subjects": [
+            {
+                "name": s.name,
+                "kind": s.get_kind_display(),
+                "library": s.library.name,
+                "images": len(s.images.all()),
+                "thumb": s.images.all()[0].get_thumbnail_url() if s.images.all() else "",
+            }
+            for s in subjects
+        ],
+        "mention_rules": mentions.js_rules(),
+    }
+
+
+def render_board(
+    request: HttpRequest, storyboard: Storyboard, *, selected: Shot | None, **extra: object
+) -> HttpResponse:
+    """The board fragment (shots, the chosen shot's panel, the batch banner) for htmx,
+    with the page header's summary out of band."""
+    context = {**page_context(storyboard, selected=selected), "fragment": True, **extra}
+    return render(request, f"{TEMPLATE}#board", context)
 
 
 @login_required
@@ -61,10 +113,7 @@ def detail(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpRes
     wanted = parse_id(request.GET.get("shot"))
     shots = storyboard.shots.all()
     selected = (shots.filter(pk=wanted).first() if wanted else None) or shots.first()
-    context = page_context(storyboard, selected=selected)
-    if request.htmx and request.GET.get("part") == "strip":  # storyboards.js, after a push
-        return render(request, f"{TEMPLATE}#strip", context)
-    return render(request, TEMPLATE, context)
+    return render(request, TEMPLATE, page_context(storyboard, selected=selected))
 
 
 @login_required
@@ -107,7 +156,7 @@ def reorder(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpRe
     if request.htmx:
         wanted = parse_id(request.POST.get("selected"))
         selected = storyboard.shots.filter(pk=wanted).first() if wanted else None
-        return render(request, f"{TEMPLATE}#board", page_context(storyboard, selected=selected))
+        return render_board(request, storyboard, selected=selected)
     return redirect(storyboard)
 
 
@@ -144,10 +193,12 @@ def generate_all(request: HttpRequest, project_id: int, storyboard_id: int) -> H
 
 @login_required
 @require_GET
-def progress(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
+def live(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpResponse:
+    """What moves while takes run, out of band: every shot's picture and status, the
+    chosen shot's status, the batch banner, the summary, and this poll itself, which
+    stops coming back once nothing runs (storyboards.js asks at once after a push)."""
     storyboard = get_storyboard_for_user(request, project_id, storyboard_id)
-    return render(
-        request,
-        f"{TEMPLATE}#progress",
-        {"batch": storyboard.batches.first(), "storyboard": storyboard},
-    )
+    wanted = parse_id(request.GET.get("shot"))
+    selected = storyboard.shots.filter(pk=wanted).first() if wanted else None
+    context = {**page_context(storyboard, selected=selected), "oob": True}
+    return render(request, f"{TEMPLATE}#live", context)

@@ -8,8 +8,11 @@ import zipfile
 
 import av
 import pytest
+from playwright.sync_api import expect
 
+from generations.models import Generation
 from storyboards.models import AnimaticRender, Shot, Storyboard, Take
+from tests.conftest import ARTIFACTS
 from tests.conftest import screenshot as save_screenshot
 from tests.factories import PASSWORD
 from tests.generations import conftest as generation_fixtures
@@ -91,12 +94,12 @@ def test_storyboard_from_shots_to_keepers_animate_and_reorder(tab, pipeline):
     add_shot(page, "The @Harbour at sunrise, wide")
     storyboard = Storyboard.objects.get()
     first, second, third = storyboard.shots.all()
-    assert page.locator(".shot-tile").count() == 3
+    assert page.locator(".shot-card[data-shot]").count() == 3
     screenshot(page, "storyboard-three-shots")
 
     generate_and_keep(page, first)
     still = generate_and_keep(page, second)
-    page.locator(".shot-tile.status-kept").nth(1).wait_for()
+    page.locator(".shot-visual.status-kept").nth(1).wait_for()
     screenshot(page, "storyboard-keepers")
 
     page.get_by_role("button", name=f"Animate take #{still.generation_id}").click()
@@ -108,17 +111,18 @@ def test_storyboard_from_shots_to_keepers_animate_and_reorder(tab, pipeline):
     )
     screenshot(page, "storyboard-animated")
 
-    # Drag the third shot in front of the first.
-    page.locator(f'li[data-shot="{third.pk}"]').drag_to(
+    # Drag the third shot (by its picture) in front of the first.
+    page.locator(f'li[data-shot="{third.pk}"] .shot-visual').drag_to(
         page.locator(f'li[data-shot="{first.pk}"]'), target_position={"x": 8, "y": 60}
     )
-    # The server's answer renumbers the strip.
-    page.locator(f'li[data-shot="{third.pk}"] .shot-head', has_text="Shot 1").wait_for()
+    # The server's answer renumbers the board.
+    page.locator(f'li[data-shot="{third.pk}"] .shot-title', has_text="Shot 1").wait_for()
     assert list(storyboard.shots.values_list("pk", flat=True)) == [third.pk, first.pk, second.pk]
-    assert page.locator(".shot-tile").first.get_attribute("data-shot") == str(third.pk)
+    assert page.locator(".shot-card[data-shot]").first.get_attribute("data-shot") == str(third.pk)
     screenshot(page, "storyboard-reordered")
 
     # Export: the keepers in a ZIP named by shot number, with the manifest.
+    page.locator("summary", has_text="Export").click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download keepers").click()
     archive = zipfile.ZipFile(download_info.value.path())
@@ -140,3 +144,153 @@ def test_storyboard_from_shots_to_keepers_animate_and_reorder(tab, pipeline):
         duration = float(stream.duration * stream.time_base)
         assert (stream.codec_context.width, stream.codec_context.height) == (1280, 720)
     assert abs(duration - sum(shot.duration for shot in storyboard.shots.all())) <= 1 / 24
+
+
+# --- the board: live status, keepers, fields edited in place, the toolbar on a phone -----------
+
+
+def make_board(project, prompts: list[str], *, mode: str = "text_to_image") -> Storyboard:
+    storyboard = Storyboard.objects.create(
+        project=project,
+        created_by=project.owner,
+        title="Night market",
+        notes="Handheld, neon and steam; end on the lantern.",
+        aspect_ratio="16:9",
+    )
+    for position, prompt in enumerate(prompts):
+        Shot.objects.create(
+            storyboard=storyboard, position=position, prompt=prompt, mode=mode, model="viduq2"
+        )
+    return storyboard
+
+
+def no_horizontal_overflow(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_batch_turns_from_generating_to_done_by_itself_and_the_board_shows_keepers(tab, pipeline):
+    page = tab
+    page.set_viewport_size({"width": 1440, "height": 900})
+    storyboard = make_board(
+        pipeline.project,
+        [
+            "A night market under strings of lanterns, wide",
+            "Steam rising from a noodle stall, close",
+            "A lantern swaying in the wind, slow",
+        ],
+    )
+    page.goto(storyboard.get_absolute_url())
+    page.get_by_role("link", name="Generate missing").click()
+    page.get_by_role("button", name="Generate 3 takes").click()
+
+    # Back on the board: the banner counts the batch, the cards say they are generating.
+    banner = page.locator("#batch-progress .batch-progress")
+    expect(banner).to_contain_text("of 3")
+    # ... and by themselves, with no reload, they turn done and the banner leaves.
+    expect(page.locator(".shot-visual.status-ready")).to_have_count(3, timeout=60_000)
+    expect(banner).to_have_count(0, timeout=30_000)
+    expect(page.locator(".shot-visual .shot-status", has_text="Generating")).to_have_count(0)
+    expect(page.locator("#shot-panel-status")).to_have_text("Ready")
+    expect(page.locator(".shot-visual img")).to_have_count(3)
+    assert not Generation.objects.exclude(state="ready").exists()
+
+    # Keep the takes of two shots: their cards show the keeper's picture.
+    for shot in storyboard.shots.all()[:2]:
+        take = shot.takes.get()
+        page.locator(f'li[data-shot="{shot.pk}"] .shot-title a').click()
+        expect(page.locator("#shot-heading")).to_contain_text(f"Shot {shot.number}")
+        page.get_by_role("button", name=f"Keep take #{take.generation_id}").click()
+        expect(page.locator(f"#shot-{shot.pk}-visual")).to_contain_text("Keeper")
+    expect(page.locator(".shot-visual.status-kept img")).to_have_count(2)
+    expect(page.locator("#storyboard-summary")).to_contain_text("2 kept")
+    screenshot(page, "storyboard-board-1440")
+
+
+def test_a_prompt_edited_in_place_with_the_at_suggestions_is_saved(tab, pipeline):
+    page = tab
+    page.set_viewport_size({"width": 1440, "height": 900})
+    storyboard = make_board(
+        pipeline.project,
+        ["The harbour at dawn", "Boats in the fog"],
+        mode="reference_to_image",
+    )
+    first = storyboard.shots.first()
+    page.goto(storyboard.get_absolute_url())
+
+    page.get_by_role("link", name="Edit the prompt of shot 1").click()
+    prompt = page.get_by_label("Prompt of shot 1")
+    expect(prompt).to_be_focused()
+    prompt.press("Control+a")
+    prompt.press_sequentially("Close on @Mi")
+    suggestion = page.get_by_role("option", name="@Mia")
+    expect(suggestion).to_be_visible()
+    screenshot(page, "storyboard-inline-autocomplete")
+    prompt.press("Enter")  # chooses the subject
+    expect(prompt).to_have_value("Close on @Mia ")
+    prompt.press_sequentially("by the water")
+    prompt.press("Enter")  # saves
+
+    shown = page.locator(f"#shot-{first.pk}-prompt")
+    expect(shown.locator(".mention")).to_have_text("@Mia")
+    expect(shown).to_contain_text("Close on @Mia by the water")
+    expect(page.locator("#shot-panel-prompt")).to_contain_text("Close on @Mia by the water")
+    first.refresh_from_db()
+    assert first.prompt == "Close on @Mia by the water"
+
+    # A duration out of range is answered by the field; Escape leaves a field as it was.
+    page.get_by_role("link", name="Edit the duration of shot 2").click()
+    duration = page.get_by_label("Duration of shot 2")
+    duration.fill("0")
+    duration.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("greater than or equal to 1")
+    expect(page.get_by_label("Duration of shot 2")).to_be_focused()
+    page.get_by_label("Duration of shot 2").fill("6")
+    page.get_by_label("Duration of shot 2").press("Enter")
+    expect(page.get_by_role("link", name="Edit the duration of shot 2")).to_contain_text("6 s")
+    expect(page.locator("#storyboard-summary")).to_contain_text("10 s")
+    page.get_by_role("link", name="Edit the prompt of shot 2").click()
+    page.get_by_label("Prompt of shot 2").fill("Something else")
+    page.get_by_label("Prompt of shot 2").press("Escape")
+    expect(page.get_by_role("link", name="Edit the prompt of shot 2")).to_contain_text(
+        "Boats in the fog"
+    )
+    assert list(storyboard.shots.values_list("duration", "prompt")) == [
+        (4, "Close on @Mia by the water"),
+        (6, "Boats in the fog"),
+    ]
+
+
+def test_on_a_phone_the_toolbar_fits_and_the_board_starts_on_the_first_screen(tab, pipeline):
+    page = tab
+    storyboard = make_board(
+        pipeline.project,
+        ["A night market, wide", "Steam from a stall", "A lantern in the wind", "Closing shot"],
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(storyboard.get_absolute_url())
+
+    expect(page.get_by_role("link", name="Add shot")).to_be_visible()
+    expect(page.get_by_role("link", name="Generate missing")).to_be_visible()
+    expect(page.get_by_role("button", name="Animatic", exact=True)).to_be_visible()
+    assert no_horizontal_overflow(page)
+    toolbar = page.locator(".board-toolbar").bounding_box()
+    first_card = page.locator(".shot-card[data-shot]").first.bounding_box()
+    assert toolbar["y"] + toolbar["height"] < 844 / 2  # the header leaves room for the board
+    assert first_card["y"] < 844
+    screenshot(page, "storyboard-board-390")
+
+    # The Export menu opens within the screen, and so does the shot's own menu.
+    page.locator("summary", has_text="Export").click()
+    menu = page.locator(".board-toolbar .menu-panel").first
+    expect(menu.get_by_role("link", name="Contact sheet, Letter")).to_be_visible()
+    box = menu.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert no_horizontal_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "storyboard-export-menu-390.png"))
+    page.keyboard.press("Escape")
+
+    # Choosing a shot brings its panel into view below the cards.
+    page.locator(".shot-card[data-shot]").nth(3).locator(".shot-title a").click()
+    expect(page.locator("#shot-heading")).to_contain_text("Shot 4")
+    expect(page.locator("#shot-panel")).to_be_in_viewport()
+    assert no_horizontal_overflow(page)
