@@ -61,7 +61,7 @@ def render_task(task: SimTask) -> list[dict[str, Any]]:
         files.write_file(task.task_id, name, data)
         return [_creation(creation_id, name, name, "image", width, height)]
     duration = float(task.params.get("duration") or 5)
-    fps = int(getattr(settings, "SIMULATOR_VIDEO_FPS", 24))
+    fps = int(getattr(settings, "SIMULATOR_VIDEO_FPS", 12))
     frames_mode = task.endpoint in ("img2video", "start-end2video")
     video, cover = media.render_video_with_cover(
         prompt=task.prompt,
