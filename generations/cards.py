@@ -7,6 +7,7 @@ for each. Nothing is cached: a card is a few hundred microseconds of template wo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from django.db.models import QuerySet, prefetch_related_objects
@@ -33,6 +34,10 @@ def render_cards(generations: Iterable[Generation]) -> list[str]:
         [g for g in generations if "outputs" not in getattr(g, "_prefetched_objects_cache", {})],
         "outputs",
     )
+    # A running card shows a time estimate, which depends on the connection: one query
+    # for them all, none when every card is finished.
+    running = [g for g in generations if not g.is_terminal]
+    prefetch_related_objects(running, "connection")
     return [_render(generation) for generation in generations]
 
 
@@ -42,11 +47,33 @@ def _review(generation: Generation) -> Review | None:
     return getattr(generation, "review", None)
 
 
+def estimate(generation: Generation) -> dict:
+    """The card's time estimate: the model's expected seconds and, for the first paint,
+    the words for what is left (realtime.js keeps them current, client-side)."""
+    expected = generation.expected_seconds()
+    elapsed = generation.elapsed().total_seconds()
+    return {"expected": round(expected, 1), "text": eta_text(expected, elapsed)}
+
+
+def eta_text(expected: float, elapsed: float) -> str:
+    """What is left, in words: "~20 s left", "almost done" or "taking longer than usual"
+    (realtime.js says the same as time passes)."""
+    left = expected - elapsed
+    if left >= 1:
+        if left < 60:
+            return f"~{math.ceil(left)} s left"
+        return f"~{math.ceil(left / 60)} min left"
+    if elapsed < expected * 2 + 10:
+        return "almost done"
+    return "taking longer than usual"
+
+
 def _render(generation: Generation) -> str:
     outputs = generation.outputs.all()
     context = {
         "generation": generation,
         "output": outputs[0] if outputs else None,
         "review": _review(generation),
+        "eta": None if generation.is_terminal else estimate(generation),
     }
     return render_to_string(TEMPLATE, context)

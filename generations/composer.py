@@ -22,7 +22,7 @@ from generations.forms import ComposerForm
 from generations.models import Generation, GenerationInput, GenerationOutput, Mode, State
 from generations.services import GenerationRejected, InputImage, request_generation
 from library.imaging import ImageRejected
-from library.mentions import find_mentions
+from library.mentions import MENTION, find_mentions
 from library.models import Subject
 from library.services import checked_image
 from projects.access import parse_id, parse_ids, parse_int
@@ -190,6 +190,16 @@ OPTION_NAMES = (
 )
 
 
+@dataclass
+class LinkNote:
+    """What the composer says about a link's prompt it had to change: the mentions a
+    subject-less mode cannot take became plain words; one click keeps them instead."""
+
+    names: list[str]
+    mode: Mode
+    original_prompt: str
+
+
 def prefill(*, project: Project, data: QueryDict) -> QueryDict:
     """Composer values from a link elsewhere in the studio (detail page, gallery).
 
@@ -205,6 +215,8 @@ def prefill(*, project: Project, data: QueryDict) -> QueryDict:
     if source_id := parse_id(data.get("from")):
         source = Generation.objects.filter(project=project, pk=source_id).first()
     if source is None:
+        if find_mentions(data.get("prompt", "")) and not data.get("mode"):
+            data["mode"] = Mode.REFERENCE_TO_IMAGE.value  # a prompt with subjects needs one
         return data
     asked_seed, again = data.get("seed"), data.get("run") == "again"
     data["mode"], data["model"], data["options_for"] = source.mode, source.model, source.model
@@ -219,6 +231,33 @@ def prefill(*, project: Project, data: QueryDict) -> QueryDict:
     elif again and (source.seed or source.params.get("seed")):
         data["seed"] = str(source.seed or source.params["seed"])
     return data
+
+
+def plain_link_prompt(data: QueryDict) -> tuple[QueryDict, LinkNote | None]:
+    """A link's values with `@Name` written as plain words where its mode takes no
+    subjects (Animate a still from a prompt that mentioned some), and the note saying so.
+    """
+    names = find_mentions(data.get("prompt", ""))
+    mode = as_mode(data.get("mode"))
+    if not names or mode in REFERENCE_MODES:
+        return data, None
+    data = data.copy()
+    note = LinkNote(names=names, mode=mode, original_prompt=data["prompt"])
+    data["prompt"] = MENTION.sub(r"\1", data["prompt"])
+    return data, note
+
+
+def off_peak_hint(spec: ModelSpec, *, audio: bool) -> str:
+    """One true sentence about off-peak for this model with audio as it is set now:
+    q3 runs off-peak only with audio on; q2, q1 and 2.0 only with it off (vidu-api.md)."""
+    if spec.off_peak_audio is None:
+        return ""
+    if spec.off_peak_audio and not spec.audio:
+        return f"Not offered: {spec.model} runs off-peak only with audio, which it lacks here."
+    if spec.off_peak_audio != audio:
+        needed = "on" if spec.off_peak_audio else "off"
+        return f"{spec.model} runs off-peak only with audio {needed}: turn Audio {needed} first."
+    return "Fewer credits; done within 48 hours instead of now (or cancelled with a refund)."
 
 
 def refresh_options(data: QueryDict, connection: ProviderConnection | None = None) -> QueryDict:

@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from providers import capabilities
 from providers.base import Endpoint
 
 
@@ -281,6 +282,18 @@ class Generation(models.Model):
 
     def elapsed(self) -> timedelta:
         return (self.finished_at or timezone.now()) - self.created_at
+
+    def expected_seconds(self) -> float:
+        """About how long the provider takes to a result: the model's figure, or the
+        built-in simulator's clock. The card's time estimate and the first poll use it."""
+        if self.connection.is_builtin_simulator:
+            if self.is_video:
+                return float(settings.SIMULATOR_VIDEO_SECONDS)
+            return float(settings.SIMULATOR_IMAGE_SECONDS)
+        try:
+            return float(capabilities.get_spec(self.endpoint, self.model).expected_seconds)
+        except capabilities.UnknownModel:  # a pair staff enabled as an experiment
+            return 60.0
 
 
 class ProviderExchange(models.Model):

@@ -364,16 +364,12 @@ def poll_delay(generation: Generation, *, first: bool) -> timedelta:
     """When to look at a running task next (DESIGN §3: polling is the safety net)."""
     simulator = generation.connection.is_builtin_simulator
     if first:
-        spec = capabilities.get_spec(generation.endpoint, generation.model)
-        if simulator:
-            expected = (
-                settings.SIMULATOR_VIDEO_SECONDS
-                if spec.is_video
-                else settings.SIMULATOR_IMAGE_SECONDS
-            )
-            seconds = max(settings.GENERATIONS_SIMULATOR_FIRST_POLL, expected)
-        else:
-            seconds = max(settings.GENERATIONS_FIRST_POLL, spec.expected_seconds)
+        floor = (
+            settings.GENERATIONS_SIMULATOR_FIRST_POLL
+            if simulator
+            else settings.GENERATIONS_FIRST_POLL
+        )
+        seconds = max(floor, generation.expected_seconds())
     else:
         seconds = poll_interval(generation.connection)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))

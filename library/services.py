@@ -125,6 +125,45 @@ def create_subject(*, library: Library, name: str, kind: str, description: str =
     return subject
 
 
+def create_subject_with_images(
+    *, library: Library, name: str, kind: str, description: str = "", files: list
+) -> tuple[Subject | None, UploadReport]:
+    """A new subject and its first images, from one request.
+
+    Every file is checked and re-encoded before anything is saved, so a designer who
+    leaves mid-upload never finds a subject without its pictures. Files beyond the
+    subject's cap, repeats and refused files are reported; when files were given and
+    none was usable, nothing is created (None): the form keeps what was typed.
+    """
+    report = UploadReport()
+    accepted: list[tuple[ProcessedImage, str]] = []
+    for upload in files:
+        filename = display_filename(getattr(upload, "name", "") or "image")
+        try:
+            if len(accepted) >= MAX_IMAGES_PER_SUBJECT:
+                raise ImageRejected(FULL_SUBJECT)
+            processed = checked_image(upload)
+            if processed.sha256 in {done.sha256 for done, _name in accepted}:
+                raise ImageRejected("Already in this subject.")
+        except ImageRejected as rejected:
+            report.rejected.append(Rejection(filename, rejected.message))
+            continue
+        accepted.append((processed, filename))
+    if files and not accepted:
+        return None, report
+    stored: list[SubjectImage] = []
+    try:
+        with transaction.atomic():
+            subject = create_subject(library=library, name=name, kind=kind, description=description)
+            for processed, filename in accepted:
+                stored.append(_store_image(subject=subject, processed=processed, filename=filename))
+    except Exception:
+        _delete_files(_stored_paths(stored))  # the rows went with the rollback
+        raise
+    report.saved = stored
+    return subject, report
+
+
 def subject_name_taken(*, library: Library, name: str, exclude_pk: int | None = None) -> bool:
     others = Subject.objects.filter(library=library).annotate(lname=Lower("name"))
     if exclude_pk:

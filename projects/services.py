@@ -7,7 +7,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from library.models import Library
-from library.services import share_with
+from library.services import create_library, share_with
 from projects.models import Project, ProjectMembership
 from projects.realtime import project_access_changed
 
@@ -74,6 +74,17 @@ def remove_membership(*, membership: ProjectMembership) -> None:
 
 def attach_library(*, project: Project, library: Library) -> None:
     project.libraries.add(library)
+
+
+def create_library_for_project(
+    *, project: Project, owner: settings.AUTH_USER_MODEL, name: str
+) -> Library:
+    """A new library, owned by the person making it, already in use by the project it
+    was made from (its subjects can be mentioned there at once)."""
+    with transaction.atomic():
+        library = create_library(owner=owner, name=name)
+        attach_library(project=project, library=library)
+    return library
 
 
 def detach_library(*, project: Project, library: Library) -> None:

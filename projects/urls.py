@@ -20,6 +20,7 @@ urlpatterns = [
         name="remove_member",
     ),
     path("projects/<int:project_id>/libraries/", sharing.attach, name="attach"),
+    path("projects/<int:project_id>/libraries/new/", sharing.new_library, name="new_library"),
     path(
         "projects/<int:project_id>/libraries/<int:library_id>/detach/",
         sharing.detach,

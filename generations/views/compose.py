@@ -4,6 +4,7 @@ live fragments (the options for a mode and model; the reference budget and cost)
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from generations.cards import for_cards
 from generations.catalog import chosen_connection
 from generations.composer import (
+    LinkNote,
     initial_from,
+    off_peak_hint,
+    plain_link_prompt,
     prefill,
     recent_stills,
     refresh_options,
@@ -23,13 +27,14 @@ from generations.composer import (
     summarize,
 )
 from generations.forms import ComposerForm
-from generations.models import Generation
+from generations.models import Generation, Mode
 from library import mentions
 from projects.access import get_project_for_user
 from projects.models import Project
 from providers.models import ProviderConnection
 
-RECENT_CARDS = 8
+# The project page's results: a few screens of pictures; the gallery has them all.
+RECENT_CARDS = 24
 
 
 def active_connections() -> list[ProviderConnection]:
@@ -46,8 +51,11 @@ def composer_context(
     """What the composer renders from: a form (fresh from `data`, or one with errors),
     the subjects `@` can mention, the stills that can be picked, budget and cost."""
     connections = active_connections()
+    note = None
     if data is None:
         data = prefill(project=project, data=request.GET)
+        if not request.htmx and "refresh" not in request.GET:  # a link, not a redraw
+            data, note = plain_link_prompt(data)
     connection = chosen_connection(connections, data.get("connection"))
     values = refresh_options(data, connection)
     if form is None:
@@ -76,7 +84,18 @@ def composer_context(
         ],
         "stills": stills,
         "mention_rules": mentions.js_rules(),
+        "off_peak_hint": off_peak_hint(form.spec, audio=bool(values.get("audio"))),
+        "link_note": note,
+        "keep_subjects_url": _with_subjects_url(project, note),
     }
+
+
+def _with_subjects_url(project: Project, note: LinkNote | None) -> str:
+    """The one click that keeps a link's mentions: Reference to video from the subjects."""
+    if note is None:
+        return ""
+    query = urlencode({"mode": Mode.REFERENCE_TO_VIDEO.value, "prompt": note.original_prompt})
+    return f"{project.get_absolute_url()}?{query}#composer"
 
 
 def recent_context(project: Project) -> dict:

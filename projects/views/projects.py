@@ -66,6 +66,8 @@ def detail_context(request: HttpRequest, project: Project, **extra) -> dict:
     )
     attached = [library.pk for library in libraries]
     can_edit = project.can_edit
+    # "New subject" beside each library this person may add to (editors of the project).
+    editable = Library.objects.editable_by(request.user).filter(pk__in=attached)
     return {
         "project": project,
         "libraries": libraries,
@@ -74,6 +76,7 @@ def detail_context(request: HttpRequest, project: Project, **extra) -> dict:
         "attachable": Library.objects.attachable_by(request.user).exclude(pk__in=attached)
         if can_edit
         else [],
+        "editable_library_ids": set(editable.values_list("pk", flat=True)) if can_edit else set(),
         "memberships": project.memberships.select_related("user"),
         "share_form": ShareForm(),
         **extra,

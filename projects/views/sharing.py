@@ -7,14 +7,21 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.sharing import ShareForm
 from library.models import Library
 from library.services import ShareRefused
 from projects.access import get_project_for_user, parse_id, require_project_owner
-from projects.services import add_member, attach_library, detach_library, remove_membership
+from projects.forms import NewLibraryForm
+from projects.services import (
+    add_member,
+    attach_library,
+    create_library_for_project,
+    detach_library,
+    remove_membership,
+)
 from projects.views.projects import detail_context
 
 
@@ -81,3 +88,21 @@ def detach(request: HttpRequest, project_id: int, library_id: int) -> HttpRespon
     library = get_object_or_404(project.libraries, pk=library_id)
     detach_library(project=project, library=library)
     return _fragment(request, project, "libraries")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_library(request: HttpRequest, project_id: int) -> HttpResponse:
+    """ "New library" on a project's page: made, attached to the project, and back to it."""
+    project = get_project_for_user(request, project_id, edit=True)
+    form = NewLibraryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"]
+        library = create_library_for_project(project=project, owner=request.user, name=name)
+        messages.success(request, f"Library “{library.name}” is ready here. Add its first subject.")
+        back = f"{project.get_absolute_url()}#project-libraries"
+        return HttpResponseClientRedirect(back) if request.htmx else redirect(back)
+    action = reverse("projects:new_library", args=[project.pk])
+    context = {"form": form, "project": project, "action": action}
+    template = "library/new.html#form" if request.htmx else "library/new.html"
+    return render(request, template, context)

@@ -177,6 +177,7 @@
   document.addEventListener("keydown", function (event) {
     var textarea = event.target.closest && event.target.closest("textarea[data-prompt]");
     if (!textarea || textarea.getAttribute("aria-expanded") !== "true") return;
+    if (event.ctrlKey || event.metaKey) return close(textarea); // Ctrl+Enter sends the form
     var index = selectedIndex(textarea);
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
@@ -218,6 +219,68 @@
     });
     hidden.value = parts.join(",");
   }
+
+  // --- the new card, in view at once ------------------------------------------------------
+  // Generate answers with the new cards at the top of the results; where they are out of
+  // sight (a phone, or a page scrolled down), the page brings the newest into view.
+  var created = null;
+  document.addEventListener("generations-created", function (event) {
+    created = event.detail.value || event.detail;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!created) return;
+    created = null;
+    var card = document.querySelector("#recent-generations-list article[data-generation]");
+    if (!card) return;
+    var box = card.getBoundingClientRect();
+    var top = 0;
+    var bar = document.querySelector(".topbar");
+    if (bar) top = bar.getBoundingClientRect().bottom;
+    if (box.top < top || box.bottom > window.innerHeight) card.scrollIntoView({ block: "nearest" });
+  });
+
+  // --- files chosen in the drop zones survive a redraw ---------------------------------------
+  // A new mode, model or provider redraws the options (or the whole composer), and so does
+  // Generate (the same values again, to iterate): the chosen images come along.
+  var stash = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || (target.id !== "composer" && target.id !== "composer-options")) return;
+    stash = {};
+    target.querySelectorAll("[data-dropzone][data-enhanced]").forEach(function (zone) {
+      var input = zone.querySelector("input[type=file]");
+      if (input && input.name && zone.studioDropzone) {
+        stash[input.name] = zone.studioDropzone.entries().map(function (entry) { return entry.file; });
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!stash) return;
+    var kept = stash;
+    stash = null;
+    if (window.studioDropzones) window.studioDropzones.setUpAll(document);
+    Object.keys(kept).forEach(function (name) {
+      var input = document.querySelector('#composer input[type=file][name="' + name + '"]');
+      var zone = input && input.closest("[data-dropzone]");
+      if (zone && zone.studioDropzone && kept[name].length && !zone.studioDropzone.entries().length) {
+        zone.studioDropzone.add(kept[name]);
+      }
+    });
+  });
+
+  // A frame is an upload or a still, not both: choosing one lets go of the other.
+  document.addEventListener("dropzone-change", function (event) {
+    var fieldset = event.target.closest("#composer .inputs-fieldset");
+    if (!fieldset || !event.detail.count) return;
+    var none = fieldset.querySelector('.still-picker input[type=radio][value=""]');
+    if (none && !none.checked) none.checked = true;
+  });
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (!radio.matches || !radio.matches("#composer .still-picker input[type=radio]") || !radio.value) return;
+    var zone = radio.closest(".inputs-fieldset").querySelector("[data-dropzone]");
+    if (zone && zone.studioDropzone && zone.studioDropzone.entries().length) zone.studioDropzone.clear();
+  });
 
   // After htmx swaps in fresh options (say, a new mode), the chips and counts follow.
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -175,6 +175,13 @@
     return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
   }
 
+  // The same words as generations/cards.py `eta_text`, kept current between pushes.
+  function etaText(expected, elapsed) {
+    var left = expected - elapsed;
+    if (left >= 1) return left < 60 ? "~" + Math.ceil(left) + " s left" : "~" + Math.ceil(left / 60) + " min left";
+    return elapsed < expected * 2 + 10 ? "almost done" : "taking longer than usual";
+  }
+
   function tick() {
     var now = Date.now();
     document.querySelectorAll("[data-elapsed-from]").forEach(function (el) {
@@ -182,6 +189,19 @@
       var until = el.getAttribute("data-elapsed-until");
       var end = until ? Date.parse(until) : now;
       if (!isNaN(from)) el.textContent = formatSeconds((end - from) / 1000);
+    });
+    document.querySelectorAll("[data-eta], [data-eta-bar]").forEach(function (el) {
+      var from = Date.parse(el.getAttribute("data-eta-from"));
+      var expected = parseFloat(el.getAttribute("data-expected"));
+      if (isNaN(from) || !(expected > 0)) return;
+      var elapsed = Math.max(0, (now - from) / 1000);
+      if (el.hasAttribute("data-eta")) {
+        el.textContent = etaText(expected, elapsed);
+        el.classList.toggle("late", elapsed >= expected * 2 + 10);
+      } else {
+        el.style.setProperty("--progress", Math.min(elapsed / expected, 1).toFixed(3));
+        el.classList.toggle("over", elapsed >= expected);
+      }
     });
   }
   setInterval(tick, 1000);

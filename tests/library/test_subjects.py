@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,20 +95,101 @@ def test_creating_a_subject_without_javascript_uploads_its_images(client, alice)
     assert "beach.gif: GIF is not supported. Use PNG, JPEG or WebP." in response.content.decode()
 
 
-def test_creating_a_subject_with_htmx_tells_the_page_where_to_upload(client, alice):
+def test_creating_a_subject_with_its_images_in_one_htmx_request_opens_it(client, alice):
     library = make_library(owner=alice)
     client.force_login(alice)
 
     response = client.post(
         reverse("library:new_subject", args=[library.pk]),
-        {"name": "Mia", "kind": "scene"},
+        {"name": "Mia", "kind": "scene", "images": [upload(make_png(300, 300))]},
         headers=HX,
     )
 
     subject = Subject.objects.get()
-    assert subject.kind == "scene"
-    assert reverse("library:upload", args=[subject.pk]) in response["HX-Trigger-After-Swap"]
-    assert "<html" not in response.content.decode()
+    assert subject.kind == "scene" and subject.images.count() == 1
+    assert response["HX-Redirect"] == subject.get_absolute_url()
+
+
+def test_a_new_subject_whose_every_image_is_refused_is_not_created(client, alice):
+    library = make_library(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("library:new_subject", args=[library.pk]),
+        {"name": "Mia", "kind": "character", "images": [upload(b"GIF89a...", "beach.gif")]},
+        headers=HX,
+    )
+
+    assert not Subject.objects.exists()
+    assert "nothing was saved yet" in response.content.decode()
+    refused = json.loads(response["HX-Trigger-After-Swap"])["uploads-refused"]
+    assert refused == [
+        {"name": "beach.gif", "message": "GIF is not supported. Use PNG, JPEG or WebP."}
+    ]
+
+
+def test_a_new_subject_with_some_images_refused_keeps_the_good_ones_and_says_which(client, alice):
+    library = make_library(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("library:new_subject", args=[library.pk]),
+        {
+            "name": "Mia",
+            "kind": "character",
+            "images": [upload(make_png(300, 300)), upload(b"GIF89a...", "beach.gif")],
+        },
+        headers=HX,
+    )
+
+    subject = Subject.objects.get()
+    saved = json.loads(response["HX-Trigger-After-Swap"])["subject-saved"]
+    assert subject.images.count() == 1
+    assert saved["url"] == subject.get_absolute_url()
+    assert [r["name"] for r in saved["rejected"]] == ["beach.gif"]
+
+
+def test_a_fourth_image_for_a_new_subject_is_refused_and_three_are_kept(client, alice):
+    library = make_library(owner=alice)
+    client.force_login(alice)
+    colours = [(200, 0, 0), (0, 200, 0), (0, 0, 200), (200, 200, 0)]
+    images = [upload(make_png(300, 300, color=c), f"{i}.png") for i, c in enumerate(colours)]
+
+    client.post(
+        reverse("library:new_subject", args=[library.pk]),
+        {"name": "Mia", "kind": "character", "images": images},
+    )
+
+    assert Subject.objects.get().images.count() == 3
+
+
+def test_a_new_subject_made_from_a_project_goes_back_to_it(client, alice):
+    library = make_library(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("library:new_subject", args=[library.pk]),
+        {
+            "name": "Mia",
+            "kind": "character",
+            "next": "/projects/7/",
+            "images": [upload(make_png(300, 300))],
+        },
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/projects/7/"
+
+
+def test_a_next_address_on_another_site_is_ignored(client, alice):
+    library = make_library(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("library:new_subject", args=[library.pk]) + "?next=https://evil.example/",
+        {"name": "Mia", "kind": "character", "next": "https://evil.example/"},
+    )
+
+    assert response["Location"] == Subject.objects.get().get_absolute_url()
 
 
 def test_quick_edit_shows_the_card_form(client, alice):
