@@ -19,8 +19,8 @@ from storyboards.models import Shot, Storyboard
 from storyboards.views.storyboards import (
     TEMPLATE,
     mention_context,
-    page_context,
     render_board,
+    render_page,
     summary_context,
 )
 
@@ -42,7 +42,7 @@ def shot_page(request: HttpRequest, project_id: int, shot_id: int) -> HttpRespon
     shot = get_shot_for_user(request, project_id, shot_id)
     if request.htmx and not request.htmx.history_restore_request:
         return render_board(request, shot.storyboard, selected=shot)
-    return render(request, TEMPLATE, page_context(shot.storyboard, selected=shot))
+    return render_page(request, shot.storyboard, selected=shot)
 
 
 @login_required

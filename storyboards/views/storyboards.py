@@ -23,8 +23,7 @@ TEMPLATE = "storyboards/detail.html"
 
 
 def page_context(storyboard: Storyboard, *, selected: Shot | None = None) -> dict:
-    """The board (shots with their takes prefetched), the chosen shot, the running batch,
-    and for editors the subjects `@` can mention in a shot's prompt."""
+    """The board (shots with their takes prefetched), the chosen shot, the running batch."""
     shots = list(
         storyboard.shots.select_related("keeper__generation").prefetch_related(
             "takes__generation__outputs", "takes__generation__review"
@@ -48,9 +47,17 @@ def page_context(storyboard: Storyboard, *, selected: Shot | None = None) -> dic
         "running": any(shot.running_takes for shot in shots),
         "animatic": renders.latest(storyboard),
     }
-    if project.can_edit:
-        context.update(mention_context(project))
     return context
+
+
+def render_page(
+    request: HttpRequest, storyboard: Storyboard, *, selected: Shot | None
+) -> HttpResponse:
+    """The whole page; for editors with the subjects `@` can mention in a shot's prompt."""
+    context = page_context(storyboard, selected=selected)
+    if context["can_edit"]:
+        context.update(mention_context(storyboard.project))
+    return render(request, TEMPLATE, context)
 
 
 def summary_context(storyboard: Storyboard, shots: list[Shot] | None = None) -> dict:
@@ -113,7 +120,7 @@ def detail(request: HttpRequest, project_id: int, storyboard_id: int) -> HttpRes
     wanted = parse_id(request.GET.get("shot"))
     shots = storyboard.shots.all()
     selected = (shots.filter(pk=wanted).first() if wanted else None) or shots.first()
-    return render(request, TEMPLATE, page_context(storyboard, selected=selected))
+    return render_page(request, storyboard, selected=selected)
 
 
 @login_required

@@ -4,10 +4,13 @@ download the keepers and render the animatic."""
 
 from __future__ import annotations
 
+import io
+import re
 import zipfile
 
 import av
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from generations.models import Generation
@@ -58,10 +61,20 @@ def screenshot(page, name: str) -> None:
     save_screenshot(page, name)
 
 
-def add_shot(page, prompt: str) -> None:
+def add_shot(page, prompt: str, *, suggested: str = "") -> None:
+    """Add a shot through its form; `suggested` is typed first and finished by choosing
+    the @ suggestion, as a designer would."""
     page.get_by_role("link", name="Add shot").click()
     page.get_by_label("Mode", exact=True).select_option(label="Reference to image")
-    page.get_by_label("Prompt").fill(prompt)
+    field = page.get_by_label("Prompt")
+    if suggested:
+        field.press_sequentially(suggested)
+        expect(page.get_by_role("option", name="@Mia")).to_be_visible()
+        save_screenshot(page, "storyboard-shot-form-autocomplete")
+        field.press("Enter")
+        field.press_sequentially(prompt)
+    else:
+        field.fill(prompt)
     page.get_by_role("button", name="Save shot").click()
     page.locator("#shot-panel").wait_for()
 
@@ -89,7 +102,7 @@ def test_storyboard_from_shots_to_keepers_animate_and_reorder(tab, pipeline):
     page.get_by_role("button", name="Create storyboard").click()
     page.get_by_role("heading", name="Harbour at dawn").wait_for()
 
-    add_shot(page, "@Mia walks along the @Harbour")
+    add_shot(page, "walks along the @Harbour", suggested="@Mi")
     add_shot(page, "@Mia looks at the boats")
     add_shot(page, "The @Harbour at sunrise, wide")
     storyboard = Storyboard.objects.get()
@@ -164,6 +177,16 @@ def make_board(project, prompts: list[str], *, mode: str = "text_to_image") -> S
     return storyboard
 
 
+def pdf_page(pdf: bytes) -> tuple[tuple[float, float], Image.Image]:
+    """The first page's size in points and its picture: the contact sheet's pages are
+    images, one a page, so the page is its embedded JPEG."""
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    start = pdf.index(b"stream", pdf.index(b"/DCTDecode")) + len(b"stream")
+    start += 2 if pdf[start : start + 2] == b"\r\n" else 1
+    data = pdf[start : pdf.index(b"endstream", start)]
+    return (float(box.group(1)), float(box.group(2))), Image.open(io.BytesIO(data))
+
+
 def no_horizontal_overflow(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -186,6 +209,7 @@ def test_a_batch_turns_from_generating_to_done_by_itself_and_the_board_shows_kee
     # Back on the board: the banner counts the batch, the cards say they are generating.
     banner = page.locator("#batch-progress .batch-progress")
     expect(banner).to_contain_text("of 3")
+    save_screenshot(page, "storyboard-batch-running-1440")
     # ... and by themselves, with no reload, they turn done and the banner leaves.
     expect(page.locator(".shot-visual.status-ready")).to_have_count(3, timeout=60_000)
     expect(banner).to_have_count(0, timeout=30_000)
@@ -204,6 +228,16 @@ def test_a_batch_turns_from_generating_to_done_by_itself_and_the_board_shows_kee
     expect(page.locator(".shot-visual.status-kept img")).to_have_count(2)
     expect(page.locator("#storyboard-summary")).to_contain_text("2 kept")
     screenshot(page, "storyboard-board-1440")
+
+    # The contact sheet from the Export menu: an A4 PDF whose page shows the keepers.
+    page.locator("summary", has_text="Export").click()
+    link = page.get_by_role("link", name="Contact sheet, A4")
+    pdf = page.request.get(link.get_attribute("href")).body()
+    assert pdf.startswith(b"%PDF") and re.search(rb"/Count 1\b", pdf)
+    (width, height), page_image = pdf_page(pdf)
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    page_image.save(ARTIFACTS / "storyboard-contact-sheet-pdf-page-1.png")
+    assert page_image.size == (1240, 1754)  # 150 dpi
 
 
 def test_a_prompt_edited_in_place_with_the_at_suggestions_is_saved(tab, pipeline):
@@ -258,6 +292,10 @@ def test_a_prompt_edited_in_place_with_the_at_suggestions_is_saved(tab, pipeline
         (4, "Close on @Mia by the water"),
         (6, "Boats in the fog"),
     ]
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    expect(page.locator('[data-live-status="connected"]')).to_be_visible()
+    screenshot(page, "storyboard-board-dark-1440")
 
 
 def test_on_a_phone_the_toolbar_fits_and_the_board_starts_on_the_first_screen(tab, pipeline):
