@@ -8,7 +8,7 @@ from storyboards.models import AnimaticRender, Batch, Shot, Storyboard, Take
 class ShotInline(admin.TabularInline):
     model = Shot
     extra = 0
-    fields = ["position", "title", "prompt", "mode", "model", "duration", "keeper"]
+    fields = ["position", "title", "prompt", "mode", "model", "duration", "notes", "keeper"]
     raw_id_fields = ["keeper"]
 
 

@@ -66,8 +66,9 @@ def is_running(generation: Generation) -> bool:
 
 
 class Shot(models.Model):
-    """One shot: a prompt with @mentions, a mode, model and parameters, and a duration
-    for the animatic. `position` is 0..n-1 within its storyboard (services keep it so)."""
+    """One shot: a prompt with @mentions, a mode, model and parameters, a duration for
+    the animatic and notes for the contact sheet. `position` is 0..n-1 within its
+    storyboard (services keep it so)."""
 
     storyboard = models.ForeignKey(Storyboard, on_delete=models.CASCADE, related_name="shots")
     position = models.IntegerField()
