@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import re
@@ -10,8 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from generations.composer import off_peak_hint
 from generations.models import Generation, GenerationInput, Mode, State
 from library.models import SubjectImage
+from providers.capabilities import get_spec
 from tests.factories import make_image, make_png
 from tests.generations.ui_factories import make_generation, simulator_connection
 from tests.library.factories import (
@@ -490,3 +493,68 @@ def test_a_composer_post_reaches_ready_through_the_pipeline(pipeline, client, al
     generation = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
     assert generation.state == State.READY, generation.error_message
     assert generation.outputs.get().width == generation.outputs.get().height
+
+
+# --- links from elsewhere, and the off-peak sentence ---------------------------------------
+
+
+def test_animate_with_a_prompt_that_mentions_subjects_writes_them_plain_and_offers_to_keep_them(
+    editor, project
+):
+    still = make_generation(project=project).outputs.get()
+
+    page = editor.get(
+        project.get_absolute_url(), {"animate": still.pk, "prompt": "@Mia waves at @Mountain"}
+    ).content.decode()
+
+    assert re.search(r'<option value="image_to_video" selected', page)
+    assert ">Mia waves at Mountain</textarea>" in page
+    assert "<strong>@Mia</strong>, <strong>@Mountain</strong> are now plain words" in page
+    keep = "mode=reference_to_video&amp;prompt=%40Mia+waves+at+%40Mountain"
+    assert keep in page and "Keep the subjects: Reference to video" in page
+
+
+def test_a_redraw_of_the_options_never_changes_what_was_typed(editor, project):
+    url = reverse("generations:composer_options", args=[project.pk])
+
+    page = editor.get(
+        url, {"mode": "image_to_video", "prompt": "@Mia waves"}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert "plain words" not in page
+
+
+def test_a_shared_prompt_with_subjects_opens_in_reference_to_image(editor, project):
+    page = editor.get(project.get_absolute_url(), {"prompt": "@Mia on a boat"}).content.decode()
+
+    assert re.search(r'<option value="reference_to_image" selected', page)
+    assert ">@Mia on a boat</textarea>" in page and "plain words" not in page
+
+
+@pytest.mark.parametrize(
+    ("model", "audio", "hint"),
+    [
+        ("viduq3-pro", "on", "Fewer credits; done within 48 hours"),
+        ("viduq3-pro", "", "viduq3-pro runs off-peak only with audio on: turn Audio on first."),
+        ("viduq2-pro", "", "Fewer credits; done within 48 hours"),
+        ("vidu2.0", "", "Fewer credits; done within 48 hours"),
+    ],
+)
+def test_the_off_peak_hint_is_one_true_sentence_for_the_model_and_audio(
+    editor, project, model, audio, hint
+):
+    url = reverse("generations:composer_options", args=[project.pk])
+    values = {"mode": "image_to_video", "model": model, "options_for": model, "audio": audio}
+
+    page = html.unescape(editor.get(url, values).content.decode())
+
+    off_peak = re.search(r'id="id_off_peak".*?<div class="help">(.*?)</div>', page, re.S)
+    assert off_peak and off_peak.group(1).startswith(hint)
+
+
+def test_off_peak_with_audio_on_for_an_older_model_says_to_turn_audio_off():
+    spec_with_audio = dataclasses.replace(get_spec("img2video", "viduq2-pro"), audio=True)
+
+    hint = off_peak_hint(spec_with_audio, audio=True)
+
+    assert hint == "viduq2-pro runs off-peak only with audio off: turn Audio off first."
