@@ -188,6 +188,13 @@
     htmx.trigger(poll, "refresh");
   });
 
+  // A poll answered after the board was redrawn (its poll element replaced) may be older
+  // than what the board shows now: drop it; the new board polls for itself.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (elt && elt.id === "board-live" && !document.body.contains(elt)) event.detail.shouldSwap = false;
+  });
+
   // --- the chosen shot's panel --------------------------------------------------------------
   // Choosing a card swaps the board in place; on a narrow screen the panel is below the
   // cards, so it is brought into view.
