@@ -7,19 +7,19 @@
     Measured from the first submit to the last `ready`, from the state history.
 (b) Signed callbacks ingested per second by the real ASGI app under uvicorn on SQLite:
     CALLBACK_COUNT callbacks, each signed with its own nonce
-    (`providers.signing.callback_headers`) and built as bytes up front, fired by
-    CALLBACK_CONCURRENCY workers, each on its own keep-alive connection
-    (`harness.LoopbackClient`), at CALLBACK_TARGETS generations in `processing`. Each
-    says `success`, news that makes the studio poke the generation (a callback
-    repeating a state it already shows is cheaper: no poke). The server runs the
-    simulator's clock (idle) but no dispatcher, so the figure is the whole callback
-    path alone: lookup, signature, nonce insert, poke. Beside it, the CPU time
-    per callback of the server (from /proc/<pid>/stat) and of this client: on two cores
-    the client's share is taken from the server (httpx's ~7 ms a request was the limit).
+    (`providers.signing.callback_headers`) and built up front, sent by
+    CALLBACK_CONCURRENCY locust users (benchmarks/crowd.py), each on its own keep-alive
+    connection, at CALLBACK_TARGETS generations in `processing`. Each says `success`,
+    news that makes the studio poke the generation (a callback repeating a state it
+    already shows is cheaper: no poke). The server runs the simulator's clock (idle) but
+    no dispatcher, so the figure is the whole callback path alone: Django's request
+    cycle, the view's lookup, signature, nonce insert, poke. Beside it, the CPU time per
+    callback of the server (from /proc/<pid>/stat) and of the crowd: on two cores the
+    crowd's share is taken from the server.
 (c) Callback receipt to database commit, p50/p95: the view's own `Server-Timing:
     ingest;dur=` (from the view's first line to the poke's commit, so it includes any
-    wait for SQLite's write lock), beside the client's round trip (which adds HTTP,
-    ASGI routing, the callback consumer and the hop to its database thread).
+    wait for SQLite's write lock), beside the crowd's round trip (which adds HTTP, ASGI
+    and Django's middleware).
 
 Everything runs on loopback in a temporary STUDIO_DATA_DIR (database, media, secrets),
 so nothing of the user's is read or written. Database writes are made by child
@@ -33,7 +33,6 @@ Run: `.venv/bin/python benchmarks/pipeline.py`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
@@ -50,12 +49,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 sys.path.insert(0, str(ROOT))
 from benchmarks.harness import (  # noqa: E402
     KEY,
-    LoopbackClient,
-    build_request,
     cpu_seconds,
-    percentile,
     production_env,
     run_child,
+    run_crowd,
     start_server,
     stop,
 )
@@ -107,6 +104,7 @@ def drive_generations(data_dir: str) -> dict[str, Any]:
         port,
         SIMULATOR_IMAGE_SECONDS="0",
         SIMULATOR_CONCURRENCY="100",
+        SIMULATOR_MAX_QUEUED_PER_KEY="100",
         SIMULATOR_TICK_SECONDS="0.05",
         GENERATIONS_SIMULATOR_FIRST_POLL="1",
         GENERATIONS_SIMULATOR_POLL="1",
@@ -147,71 +145,27 @@ def drive_generations(data_dir: str) -> dict[str, Any]:
 # --- (b), (c) callbacks ingested per second, and their commit time ---------------------------
 
 
-async def fire_callbacks(targets: list[dict[str, str]], port: int, pid: int) -> dict[str, Any]:
-    from providers.signing import callback_headers
-
-    # Signed and built up front, so the client's own work is not in the way of the figure.
-    requests = []
-    for n in range(CALLBACK_COUNT):
-        target = targets[n % len(targets)]
-        body = json.dumps(
-            {"id": target["task_id"], "state": "success", "err_code": "", "creations": []}
-        ).encode()
-        headers = callback_headers(secret=KEY, callback_url=target["url"])
-        headers["Content-Type"] = "application/json"
-        requests.append(build_request(port, "POST", target["url"], headers=headers, body=body))
-    queue = iter(requests)
-    round_trips: list[float] = []
-    ingest: list[float] = []
-    errors: dict[str, int] = {}
-
-    async def worker() -> None:
-        async with LoopbackClient(port) as client:
-            for raw in queue:
-                started = time.perf_counter()
-                try:
-                    response = await client.send(raw)
-                except OSError as error:
-                    errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
-                    continue
-                round_trips.append(time.perf_counter() - started)
-                if response.status != 200:
-                    errors[str(response.status)] = errors.get(str(response.status), 0) + 1
-                    continue
-                timing = response.header("Server-Timing") or ""
-                if "dur=" in timing:
-                    ingest.append(float(timing.split("dur=", 1)[1].split(";")[0]) / 1000)
-
-    server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
-    began = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(CALLBACK_CONCURRENCY)))
-    elapsed = time.monotonic() - began
-    server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
-    return {
-        "callbacks": CALLBACK_COUNT,
-        "concurrency": CALLBACK_CONCURRENCY,
-        "seconds": round(elapsed, 2),
-        "per_second": round(len(round_trips) / elapsed, 1),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-        "round_trip_p50_ms": round(percentile(round_trips, 0.5) * 1000, 2),
-        "round_trip_p95_ms": round(percentile(round_trips, 0.95) * 1000, 2),
-        "commit_p50_ms": round(percentile(ingest, 0.5) * 1000, 2) if ingest else None,
-        "commit_p95_ms": round(percentile(ingest, 0.95) * 1000, 2) if ingest else None,
-        "server_cpu_ms_per_callback": round(server_cpu / CALLBACK_COUNT * 1000, 2),
-        "client_cpu_ms_per_callback": round(client_cpu / CALLBACK_COUNT * 1000, 2),
-    }
-
-
 def ingest_callbacks(data_dir: str) -> dict[str, Any]:
     port = _free_port()
     env = base_env(data_dir, port, STUDIO_BACKGROUND_TASKS="simulator.clock.run")
     targets = child(env, "targets", str(CALLBACK_TARGETS), str(port))
     server = start_server(env, port)
+    plan = {
+        "scenario": "ingest",
+        "host": f"http://127.0.0.1:{port}",
+        "targets": targets,
+        "key": KEY,
+        "requests": CALLBACK_COUNT,
+        "concurrency": CALLBACK_CONCURRENCY,
+    }
     try:
-        figures = asyncio.run(fire_callbacks(targets, port, server.pid))
+        server_cpu = cpu_seconds(server.pid)
+        figures = run_crowd(plan)
+        server_cpu = cpu_seconds(server.pid) - server_cpu
     finally:
         stop(server)
+    # Measured around the crowd's whole life: the idle server's clock adds a little.
+    figures["server_cpu_ms_per_callback"] = round(server_cpu / CALLBACK_COUNT * 1000, 2)
     with database(data_dir) as db:
         (nonces,) = db.execute("SELECT count(*) FROM providers_callbacknonce").fetchone()
         (poked,) = db.execute("SELECT count(*) FROM generations_generation WHERE poke").fetchone()

@@ -1,10 +1,10 @@
 """Websocket soak: does the server give back the memory of sockets that have left?
 
 Runs the embedded default in a uvicorn subprocess on a loopback port with its own
-temporary STUDIO_DATA_DIR (seeded as benchmarks/load.py does, with fewer people), logs
-one designer in through the real login form, then runs CYCLES cycles of SOCKETS
-websockets on /ws/projects/<id>/ (the session cookie and an allowed Origin, as a
-browser sends them): each connects, sends the page's `sync` and receives the cards it
+temporary STUDIO_DATA_DIR (seeded by benchmarks/team.py as for the load, with fewer
+people), logs one designer in through the real login form, then runs CYCLES cycles of
+SOCKETS websockets on /ws/projects/<id>/ (the session cookie and an allowed Origin, as
+a browser sends them): each connects, sends the page's `sync` and receives the cards it
 answers with, stays HOLD_SECONDS, and closes. After each cycle, once the server has
 settled, its resident memory is read from /proc/<pid>/status.
 
@@ -24,23 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import LoopbackClient  # noqa: E402
-from benchmarks.load import (  # noqa: E402
-    GENERATIONS,
-    base_env,
-    child,
-    free_port,
-    log_in,
-    memory_kib,
-    start_server,
-    stop,
-)
+from benchmarks.harness import free_port, log_in, memory_kib, start_server, stop  # noqa: E402
+from benchmarks.team import GENERATIONS, base_env, child  # noqa: E402
 
 CYCLES = 5
 SOCKETS = 200
@@ -65,12 +57,9 @@ async def one_socket(
 
 async def soak(port: int, world: dict, pid: int) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
-    client = LoopbackClient(port)
-    try:
-        await log_in(client, world["users"][0])
+    with httpx.Client(base_url=base) as client:
+        log_in(client, world["users"][0])
         cookie = client.cookies["sessionid"]
-    finally:
-        await client.close()
     project = world["projects"][0]
     url = base.replace("http", "ws", 1) + f"/ws/projects/{project['id']}/"
     headers = {"Cookie": f"sessionid={cookie}", "Origin": base}

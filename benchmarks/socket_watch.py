@@ -5,11 +5,12 @@ a socket from sending it in a loop with ever new ids: the server once added ever
 the socket's set and grew from 215 MiB to 2.1 GiB. Now a `watch` replaces the set.
 
 Runs the embedded default in a uvicorn subprocess on a loopback port with its own
-temporary STUDIO_DATA_DIR (seeded as benchmarks/load.py does, one person and one small
-project), logs in through the real login form, opens /ws/projects/<id>/ with the session
-cookie and an allowed Origin, syncs as the page does, then sends `watch` messages of
-1,000 new ids each, as fast as the server takes them, for SECONDS. The server's resident
-memory is sampled every half second; after the socket closes it is read once more.
+temporary STUDIO_DATA_DIR (seeded by benchmarks/team.py as for the load, one person and
+one small project), logs in through the real login form, opens /ws/projects/<id>/ with
+the session cookie and an allowed Origin, syncs as the page does, then sends `watch`
+messages of 1,000 new ids each, as fast as the server takes them, for SECONDS. The
+server's resident memory is sampled every half second; after the socket closes it is
+read once more.
 
 Printed: messages sent, server RSS before, peak (VmHWM) and at the end, growth over the
 run, and RSS after the close. Target: flat (growth within a few MiB).
@@ -28,16 +29,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import LoopbackClient  # noqa: E402
-from benchmarks.load import (  # noqa: E402
-    base_env,
-    child,
+from benchmarks.harness import (  # noqa: E402
     free_port,
     log_in,
     memory_kib,
@@ -45,6 +44,7 @@ from benchmarks.load import (  # noqa: E402
     start_server,
     stop,
 )
+from benchmarks.team import base_env, child  # noqa: E402
 
 SECONDS = 60.0
 IDS_PER_MESSAGE = 1000
@@ -71,12 +71,9 @@ async def flood(url: str, headers: dict[str, str], ids: list[int], stop_at: floa
 
 async def watch_run(port: int, world: dict, pid: int, seconds: float) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
-    client = LoopbackClient(port)
-    try:
-        await log_in(client, world["users"][0])
+    with httpx.Client(base_url=base) as client:
+        log_in(client, world["users"][0])
         cookie = client.cookies["sessionid"]
-    finally:
-        await client.close()
     project = world["projects"][0]
     url = base.replace("http", "ws", 1) + f"/ws/projects/{project['id']}/"
     headers = {"Cookie": f"sessionid={cookie}", "Origin": base}
@@ -118,8 +115,7 @@ def print_table(results: dict[str, Any]) -> None:
 def main(seconds: float = SECONDS) -> dict[str, Any]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="studio-watch-bench-") as data_dir:
-        # DEBUG is off: the built-in simulator (the seed's provider) must be asked for.
-        env = base_env(data_dir, port, STUDIO_SIMULATOR="on")
+        env = base_env(data_dir, port)
         world = child(env, "seed", "1", "1", "40", "0")
         server = start_server(env, port)
         try:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import re
 import sys
 import tempfile
 import time
@@ -32,26 +31,27 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import LoopbackClient, run_child  # noqa: E402
-from benchmarks.load import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     PASSWORD,
-    base_env,
     free_port,
     log_in,
     memory_kib,
+    run_child,
     sample_memory,
     start_server,
     stop,
 )
+from benchmarks.team import base_env  # noqa: E402
 
 UPLOADS = 8
 SIDE = 6300  # 39.7 megapixels: just inside the 40 MP cap
 TARGET_MIB = 1024
-CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
 
 child = partial(run_child, __file__)
 
@@ -81,46 +81,40 @@ def multipart(data: bytes, boundary: str) -> bytes:
     )
 
 
-async def upload(port: int, cookies: dict[str, str], subject_id: int, body: bytes) -> dict:
+async def upload(client: httpx.AsyncClient, subject_id: int, body: bytes) -> dict:
     boundary = uuid.uuid4().hex
-    client = LoopbackClient(port, timeout=300)
-    client.cookies.update(cookies)
-    try:
-        answer = await client.request(
-            "POST",
-            f"/libraries/subjects/{subject_id}/images/",
-            headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}",
-                "Accept": "application/json",
-                "X-CSRFToken": cookies["csrftoken"],
-            },
-            body=multipart(body, boundary),
-        )
-    finally:
-        await client.close()
-    if answer.status != 200:
-        raise RuntimeError(f"upload answered {answer.status}")
-    return json.loads(answer.text)
+    answer = await client.post(
+        f"/libraries/subjects/{subject_id}/images/",
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Accept": "application/json",
+            "X-CSRFToken": client.cookies["csrftoken"],
+        },
+        content=multipart(body, boundary),
+    )
+    if answer.status_code != 200:
+        raise RuntimeError(f"upload answered {answer.status_code}")
+    return answer.json()
 
 
 async def run_uploads(port: int, world: dict, pid: int, body: bytes) -> dict[str, Any]:
-    client = LoopbackClient(port)
-    try:
-        await log_in(client, world["username"])
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base) as client:
+        log_in(client, world["username"])
         # Any page sets the CSRF cookie that a form (or library.js) sends back.
-        await client.request("GET", f"/libraries/{world['library_id']}/")
+        client.get(f"/libraries/{world['library_id']}/").raise_for_status()
         cookies = dict(client.cookies)
-    finally:
-        await client.close()
     await asyncio.sleep(1.0)
     idle = memory_kib(pid)["VmRSS"]
     samples: list[int] = []
     started = time.monotonic()
     sampler = asyncio.create_task(sample_memory(pid, samples, started + 3600))
-    answers = await asyncio.gather(
-        *(upload(port, cookies, subject_id, body) for subject_id in world["subject_ids"]),
-        return_exceptions=True,
-    )
+    # One connection per upload, all at once, as a browser sends a picked folder's files.
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=300) as client:
+        answers = await asyncio.gather(
+            *(upload(client, subject_id, body) for subject_id in world["subject_ids"]),
+            return_exceptions=True,
+        )
     seconds = time.monotonic() - started
     sampler.cancel()
     peak = memory_kib(pid)["VmHWM"]
@@ -179,9 +173,7 @@ def main() -> dict[str, Any]:
     port = free_port()
     body = big_jpeg()
     with tempfile.TemporaryDirectory(prefix="studio-uploads-bench-") as data_dir:
-        # DEBUG is off: the built-in simulator (what the server's start-up waits on) must
-        # be asked for.
-        env = base_env(data_dir, port, STUDIO_SIMULATOR="on")
+        env = base_env(data_dir, port)
         world = child(env, "seed")
         server = start_server(env, port)
         try:
