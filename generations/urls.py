@@ -43,6 +43,7 @@ shown = "projects/<int:project_id>/gallery/"
 urlpatterns += [
     path(shown, gallery.gallery_page, name="gallery"),
     path(shown + "compare/", gallery.compare, name="compare"),
+    path(shown + "bulk/", gallery.bulk, name="bulk"),
     path(shown + "download/", downloads.download_all, name="download_all"),
     path(shown + "<int:generation_id>/", gallery.lightbox, name="lightbox"),
     path(shown + "<int:generation_id>/review/", gallery.review, name="review"),

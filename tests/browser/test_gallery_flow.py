@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from playwright.sync_api import expect
 
 from generations import archive, services
-from generations.models import Mode, Review, State
+from generations.models import Generation, Mode, Review, State
 from generations.services import request_generation
 from tests.conftest import screenshot, serve_again
 from tests.factories import PASSWORD
 from tests.generations import conftest as generations_fixtures
-from tests.generations.gallery_factories import add_output, make_generation, make_project
+from tests.generations.gallery_factories import (
+    add_output,
+    add_rendered_output,
+    make_generation,
+    make_project,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -158,7 +165,7 @@ def test_lightbox_keys_review_compare_and_downloads(page, reviewed, tmp_path):
     lightbox.get_by_role("button", name="Add to compare").click()
     page.keyboard.press("Escape")
     assert not lightbox.is_visible()
-    page.get_by_text("2 selected").wait_for()
+    page.get_by_text("2 to compare").wait_for()
     page.get_by_role("button", name="Compare", exact=True).click()
     page.locator(".cmp-side figure").nth(1).wait_for()
     assert page.locator(".cmp-side figure").count() == 2
@@ -212,3 +219,207 @@ def test_charlie_is_refused_on_the_socket_and_gets_404_on_the_gallery(page, revi
 
     assert response.status == 404
     assert code == 4403
+
+
+# --- The image-first grid -------------------------------------------------------------------
+
+SHAPES = [(640, 360), (360, 640), (512, 512), (640, 480), (720, 308), (480, 640)]
+PROMPTS = [
+    "A lighthouse at dusk, long exposure",
+    "Fishing boats in the harbour at dawn",
+    "A heron taking off over the marsh",
+    "Rain on the pier, neon reflections",
+    "The old market square, wide shot",
+    "A lantern in the window, close-up",
+]
+
+
+@pytest.fixture
+def pictures(live_studio, alice):
+    """Twelve finished stills of several shapes, drawn by the simulator, newest first."""
+    project = make_project(alice, "Harbour")
+    made = []
+    for n in range(12):
+        generation = make_generation(
+            project,
+            PROMPTS[n % len(PROMPTS)],
+            state=State.READY,
+            seed=300 + n,
+            params={"aspect_ratio": "16:9"},
+        )
+        width, height = SHAPES[n % len(SHAPES)]
+        add_rendered_output(generation, width=width, height=height)
+        made.append(generation)
+    return project, made[::-1]
+
+
+def card_height(page) -> float:
+    return page.locator("#gallery-grid article").first.bounding_box()["height"]
+
+
+def test_the_thumbnail_size_slider_resizes_the_grid_and_is_remembered(page, pictures):
+    project, _ = pictures
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, "alice")
+    open_gallery(page, project)
+    screenshot(page, "gallery-grid-1440")
+    slider = page.get_by_label("Thumbnail size")
+    before = card_height(page)
+
+    slider.fill("400")
+    bigger = card_height(page)
+    screenshot(page, "gallery-grid-large-1440")
+    page.reload()
+    page.locator('[data-live-status="connected"]').wait_for(timeout=10_000)
+
+    assert bigger > before * 1.4
+    expect(page.get_by_label("Thumbnail size")).to_have_value("400")
+    assert abs(card_height(page) - bigger) < 2
+    slider = page.get_by_label("Thumbnail size")
+    slider.fill("220")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.locator('[data-live-status="connected"]').wait_for(timeout=10_000)
+    screenshot(page, "gallery-grid-390")
+
+
+def test_three_selected_cards_are_starred_at_once(page, pictures):
+    project, (first, second, third, *rest) = pictures
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, "alice")
+    open_gallery(page, project)
+
+    page.get_by_role("button", name="Select").click()
+    card(page, first).click()
+    card(page, third).click(modifiers=["Shift"])  # the range: first, second, third
+    expect(page.get_by_text("3 selected")).to_be_visible()
+    screenshot(page, "gallery-selecting-1440")
+    page.get_by_role("button", name="★ Star").click()
+    expect(page.get_by_text("3 results starred.")).to_be_visible()
+
+    starred = set(Review.objects.filter(starred=True).values_list("generation_id", flat=True))
+    assert starred == {first.pk, second.pk, third.pk}
+    expect(card(page, second).locator(".review-star")).to_have_count(1)
+    assert not page.locator("#lightbox").is_visible()
+
+
+def test_tag_download_and_delete_the_selected(page, pictures, tmp_path):
+    project, (first, second, *rest) = pictures
+    log_in(page, "alice")
+    open_gallery(page, project)
+    page.get_by_role("button", name="Select").click()
+    card(page, first).click()
+    card(page, second).click()
+
+    page.get_by_text("Tag", exact=True).click()
+    page.get_by_label("Tags to add").fill("Hero shot, night")
+    page.get_by_role("button", name="Add tags").click()
+    expect(page.get_by_text("2 results tagged.")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download ZIP").click()
+    with zipfile.ZipFile(download_info.value.path()) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("2 results deleted.")).to_be_visible()
+
+    assert sorted(item["id"] for item in manifest["generations"]) == sorted([first.pk, second.pk])
+    assert not Generation.objects.filter(pk__in=[first.pk, second.pk]).exists()
+    expect(card(page, first)).to_have_count(0)
+    expect(page.get_by_text("0 selected")).to_be_visible()
+
+
+def test_back_and_forward_put_the_filter_controls_back(page, pictures):
+    project, generations = pictures
+    Review.objects.create(generation=generations[0], starred=True)
+    mode = page.get_by_label("Filter by mode")
+    log_in(page, "alice")
+    open_gallery(page, project)
+
+    page.get_by_label("Filter by mode").select_option("text_to_video")
+    expect(page).to_have_url(re.compile(r"/gallery/\?mode=text_to_video$"))
+    expect(page.get_by_text("Nothing matches these filters")).to_be_visible()
+    page.get_by_label("Filter by mode").select_option("")
+    expect(page.locator("#gallery-grid article")).to_have_count(12)
+    page.get_by_text("★ Starred").click()
+    expect(page.locator("#gallery-grid article")).to_have_count(1)
+
+    page.go_back()
+    expect(page.get_by_label("★ Starred")).not_to_be_checked()
+    expect(mode).to_have_value("")
+    expect(page.locator("#gallery-grid article")).to_have_count(12)
+    page.go_back()
+    expect(mode).to_have_value("text_to_video")
+    expect(page.get_by_text("Nothing matches these filters")).to_be_visible()
+    page.go_forward()
+    page.go_forward()
+    expect(page.get_by_label("★ Starred")).to_be_checked()
+    expect(page.locator("#gallery-grid article")).to_have_count(1)
+
+
+def test_a_link_with_the_lightbox_in_it_opens_that_result(page, pictures):
+    project, (newest, second, *rest) = pictures
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, "alice")
+
+    page.goto(f"/projects/{project.pk}/gallery/?open={second.pk}")
+    page.locator(f'[data-lightbox-generation="{second.pk}"]').wait_for()
+    screenshot(page, "gallery-lightbox-1440")
+    page.keyboard.press("ArrowLeft")
+    page.locator(f'[data-lightbox-generation="{newest.pk}"]').wait_for()
+    expect(page).to_have_url(re.compile(rf"\?open={newest.pk}$"))
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(r"/gallery/$"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/projects/{project.pk}/gallery/?open={second.pk}")
+    page.locator(f'[data-lightbox-generation="{second.pk}"]').wait_for()
+    screenshot(page, "gallery-lightbox-390")
+
+
+def test_animate_from_the_lightbox_leaves_no_mentions_in_the_prompt(page, live_studio, alice):
+    project = make_project(alice, "Harbour")
+    still = make_generation(
+        project, "@Mia walks along the pier with @Bo", state=State.READY, mentions={"Mia": {}}
+    )
+    add_rendered_output(still)
+    log_in(page, "alice")
+
+    page.goto(f"/projects/{project.pk}/gallery/?open={still.pk}")
+    page.get_by_role("link", name="Animate", exact=True).click()
+
+    expect(page.get_by_label("Prompt")).to_have_value("Mia walks along the pier with Bo")
+    expect(page.get_by_label("Mode", exact=True)).to_have_value(Mode.IMAGE_TO_VIDEO)
+    page.go_back()
+    page.get_by_role("link", name="Animate with subjects").click()
+    expect(page.get_by_label("Prompt")).to_have_value("@Mia walks along the pier with @Bo")
+    expect(page.get_by_label("Mode", exact=True)).to_have_value(Mode.REFERENCE_TO_VIDEO)
+
+
+def test_a_viewer_sees_no_editing_controls_in_the_gallery(page, pictures, bob):
+    project, (newest, second, *rest) = pictures
+    project.memberships.create(user=bob, role="viewer")
+    log_in(page, "bob")
+    open_gallery(page, project)
+
+    page.get_by_role("button", name="Select").click()
+    card(page, newest).click()
+    card(page, second).click()
+    bar = page.get_by_role("region", name="Selected results")
+    expect(bar.get_by_role("link", name="Download ZIP")).to_be_visible()
+    for name in ["★ Star", "Unstar", "Delete", "Add tags"]:
+        expect(bar.get_by_role("button", name=name)).to_have_count(0)
+    bar.get_by_role("button", name="Add to compare").click()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.locator(".cmp-side figure").nth(1).wait_for()
+    expect(page.locator(".cmp").get_by_role("button", name=f"Star #{newest.pk}")).to_have_count(0)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    card(page, newest).locator("h3 a").click()
+    page.locator(f'[data-lightbox-generation="{newest.pk}"]').wait_for()
+
+    lightbox = page.locator("#lightbox")
+    for name in ["Use prompt", "Use all", "Animate"]:
+        expect(lightbox.get_by_role("link", name=name)).to_have_count(0)
+    for name in ["Re-run", "Vary", "☆ Star"]:
+        expect(lightbox.get_by_role("button", name=name)).to_have_count(0)
+    expect(lightbox.get_by_role("link", name="Download")).to_be_visible()

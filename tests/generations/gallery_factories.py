@@ -77,3 +77,59 @@ def move(generation_id: int, state: str, **fields) -> None:
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         services.record_state(generation, State(state), detail="test", **fields)
+
+
+def add_rendered_output(
+    generation: Generation,
+    *,
+    width: int = 640,
+    height: int = 360,
+    video: bool = False,
+    duration: float = 2.0,
+    fps: int = 12,
+) -> GenerationOutput:
+    """A result as the simulator draws it (a landscape from the seed, with the prompt),
+    and its thumbnail; with `video`, a short MP4 and its poster."""
+    import io
+
+    from PIL import Image
+
+    from simulator.media import render_image, render_video_with_cover
+
+    seed = generation.seed or generation.pk
+    folder = f"outputs/{generation.project_id}/{generation.pk}"
+    if video:
+        data, cover = render_video_with_cover(
+            prompt=generation.prompt,
+            seed=seed,
+            width=width,
+            height=height,
+            duration=duration,
+            fps=fps,
+        )
+        picture, name, content_type = cover, "result-0.mp4", "video/mp4"
+    else:
+        data = render_image(prompt=generation.prompt, seed=seed, width=width, height=height)
+        picture, name, content_type = data, "result-0.png", "image/png"
+    thumb = Image.open(io.BytesIO(picture)).convert("RGB")
+    thumb.thumbnail((640, 640))
+    buffer = io.BytesIO()
+    thumb.save(buffer, "WEBP", quality=80)
+    fields = {
+        "file": default_storage.save(f"{folder}/{name}", ContentFile(data)),
+        "thumbnail": default_storage.save(f"{folder}/thumb-0.webp", ContentFile(buffer.getvalue())),
+    }
+    if video:
+        fields["poster"] = default_storage.save(f"{folder}/poster-0.jpg", ContentFile(cover))
+        fields["duration"] = duration
+    return GenerationOutput.objects.create(
+        generation=generation,
+        index=0,
+        kind=GenerationOutput.Kind.VIDEO if video else GenerationOutput.Kind.IMAGE,
+        content_type=content_type,
+        sha256=f"{generation.pk:064x}",
+        size=len(data),
+        width=width,
+        height=height,
+        **fields,
+    )
