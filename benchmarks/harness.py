@@ -162,12 +162,17 @@ def log_in(client: httpx.Client, username: str, password: str = PASSWORD) -> Non
 
 
 def run_crowd(plan: dict[str, Any], *, pids: Sequence[int] = ()) -> dict[str, Any]:
-    """Run benchmarks/crowd.py with `plan` in a process of its own and return its figures,
-    with the resident memory of `pids` sampled every half second meanwhile (the highest
-    sample per process, in MiB, as `rss_max_sampled_mib`)."""
+    """Run benchmarks/crowd.py with `plan` in a process of its own and return its figures.
+
+    Beside them, for each of `pids` (the studio's processes): the highest resident memory
+    sampled every half second meanwhile (`rss_max_sampled_mib`) and the share of a core
+    it used over the crowd's life (`cpu_percent`); `this_process_cpu_percent` is this
+    process's own (the scaled shape's balancer runs in it)."""
     with tempfile.TemporaryDirectory(prefix="studio-crowd-") as folder:
         plan_path, out_path = Path(folder, "plan.json"), Path(folder, "figures.json")
         plan_path.write_text(json.dumps(plan))
+        cpu = {pid: cpu_seconds(pid) for pid in pids}
+        own_cpu, began = time.process_time(), time.monotonic()
         crowd = subprocess.Popen(
             [sys.executable, str(ROOT / "benchmarks" / "crowd.py"), str(plan_path), str(out_path)],
             cwd=ROOT,
@@ -177,8 +182,13 @@ def run_crowd(plan: dict[str, Any], *, pids: Sequence[int] = ()) -> dict[str, An
             for pid in pids:
                 highest[pid] = max(highest[pid], memory_kib(pid).get("VmRSS", 0))
             time.sleep(0.5)
+        seconds = time.monotonic() - began
         if crowd.returncode:
             raise RuntimeError(f"the crowd exited with {crowd.returncode}")
         figures = json.loads(out_path.read_text())
     figures["rss_max_sampled_mib"] = [round(kib / 1024, 1) for kib in highest.values()]
+    figures["cpu_percent"] = [
+        round((cpu_seconds(pid) - cpu[pid]) / seconds * 100, 1) for pid in pids
+    ]
+    figures["this_process_cpu_percent"] = round((time.process_time() - own_cpu) / seconds * 100, 1)
     return figures

@@ -185,7 +185,9 @@ def print_table(shape: str, results: dict[str, Any], target_ms: float) -> None:
         f"(target {results['callback_target_per_second']:.0f}/s)\n"
         f"server memory, highest sampled per process: {results['rss_max_sampled_mib']} MiB, "
         f"peak (VmHWM) {results['peak_rss_mib']} MiB\n"
-        f"the crowd's own CPU: {results['load_generator_cpu_percent']} % of a core"
+        f"CPU, % of a core: studio {results['cpu_percent']} (over the crowd's life), "
+        f"the crowd {results['load_generator_cpu_percent']} (in the window)"
+        + (f", the balancer {results['this_process_cpu_percent']}" if shape == "scaled" else "")
     )
 
 
