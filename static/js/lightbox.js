@@ -125,7 +125,6 @@
     var transport = document.querySelector("[data-compare-transport]");
     if (!lead || !transport) return;
     var play = transport.querySelector("[data-compare-play]");
-    play.textContent = lead.paused ? "▶" : "❚❚";
     play.setAttribute("aria-label", lead.paused ? "Play" : "Pause");
     play.setAttribute("aria-pressed", lead.paused ? "false" : "true");
     var scrub = transport.querySelector("[data-compare-scrub]");
@@ -198,7 +197,6 @@
     if (!video) return;
     video.muted = !video.muted;
     button.setAttribute("aria-pressed", video.muted ? "true" : "false");
-    button.textContent = (video.muted ? "🔇 #" : "🔊 #") + id;
   }
 
   // --- events --------------------------------------------------------------------------
