@@ -239,6 +239,8 @@
   // New content (the first load, a filter's swap, a page of cards, a pushed card).
   function prepare(root) {
     applySize(currentSize());
+    // Filters apply as they change: the Filter button is for pages without this script.
+    document.querySelectorAll("[data-filter-form]").forEach(function (form) { form.setAttribute("data-enhanced", ""); });
     if (root.matches && root.matches("article[data-generation]")) shape(root);
     if (root.querySelectorAll) root.querySelectorAll("#gallery-grid article[data-generation]").forEach(shape);
     paintSelection();

@@ -259,6 +259,10 @@ def card_height(page) -> float:
 
 def test_the_thumbnail_size_slider_resizes_the_grid_and_is_remembered(page, pictures):
     project, _ = pictures
+    make_generation(project, "A storm over the harbour, wide", state=State.PROCESSING)
+    make_generation(
+        project, "The pier at night #sim:fail", state=State.FAILED, error_message="Refused."
+    )
     page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, "alice")
     open_gallery(page, project)
@@ -355,6 +359,10 @@ def test_back_and_forward_put_the_filter_controls_back(page, pictures):
     page.go_forward()
     expect(page.get_by_label("★ Starred")).to_be_checked()
     expect(page.locator("#gallery-grid article")).to_have_count(1)
+    page.get_by_label("Search prompts").fill("heron")
+    page.get_by_label("Search prompts").press("Enter")
+    expect(page).to_have_url(re.compile(r"\?q=heron&starred=on$"))
+    expect(page.get_by_label("Search prompts")).to_be_focused()
 
 
 def test_a_link_with_the_lightbox_in_it_opens_that_result(page, pictures):
