@@ -283,7 +283,6 @@ def test_on_a_phone_the_page_fits_the_menu_opens_and_the_new_card_shows(
     page.get_by_role("button", name="Generate").click()
     newest = page.locator("#recent-generations-list article[data-generation]").first
     expect(newest).to_contain_text("A kite over dunes")
-    print(newest.bounding_box(), page.viewport_size, page.evaluate("[window.scrollY, window.innerHeight]"))
     expect(newest).to_be_in_viewport(ratio=0.95, timeout=1000)  # scrolled to at once
     viewport_shot(page, "project-phone-after-generate")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
