@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from generations.access import get_generation_for_user
 from generations.actions import can_cancel, can_check_again, recorded_seed
-from generations.cards import for_cards, render_card
+from generations.cards import estimate, for_cards, render_card
 from generations.forms import GenerationFilterForm
 from generations.models import Generation, State
 from library.models import Subject
@@ -66,6 +66,7 @@ def detail(request: HttpRequest, project_id: int, generation_id: int) -> HttpRes
         "stills": [o for o in outputs if o.kind == "image"],
         "derived": list(generation.derived.all()[:12]),
         "provider_log": list(generation.provider_log.all()),
+        "eta": None if generation.is_terminal else estimate(generation),
     }
     return render(request, "generations/detail.html", context)
 
