@@ -24,13 +24,32 @@
 
   // Each card is as wide as its picture's shape at the row's height; the rows then
   // stretch to the full width (gallery.css). The shape comes from the media's own
-  // width and height attributes; a card with no picture yet is square.
+  // width and height attributes; a card with no picture yet is square. It is a rule
+  // for the card's id in a stylesheet of our own, not a style attribute: cards are
+  // swapped by id, and htmx copies an old card's attributes while it settles the new one
+  // (a style attribute that the Content-Security-Policy refuses).
+  var shapes = new Map();
+  var shapeSheet = null;
+  var pending = false;
   function shape(card) {
     var media = card.querySelector(".generation-media img, .generation-media video");
     var w = media ? parseFloat(media.getAttribute("width")) : 0;
     var h = media ? parseFloat(media.getAttribute("height")) : 0;
-    var ratio = w > 0 && h > 0 ? Math.max(0.4, Math.min(2.6, w / h)) : 1;
-    card.style.setProperty("--r", ratio.toFixed(4));
+    var ratio = (w > 0 && h > 0 ? Math.max(0.4, Math.min(2.6, w / h)) : 1).toFixed(4);
+    if (!card.id || shapes.get(card.id) === ratio) return;
+    shapes.set(card.id, ratio);
+    // Once for all the cards of one swap, and before the page is painted.
+    if (!pending) { pending = true; window.queueMicrotask(writeShapes); }
+  }
+  function writeShapes() {
+    pending = false;
+    if (!shapeSheet) {
+      shapeSheet = new CSSStyleSheet();
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([shapeSheet]);
+    }
+    var rules = [];
+    shapes.forEach(function (ratio, id) { rules.push("#" + CSS.escape(id) + "{--r:" + ratio + "}"); });
+    shapeSheet.replaceSync(rules.join("\n"));
   }
 
   // --- selection ---------------------------------------------------------------------------

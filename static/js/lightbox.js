@@ -272,6 +272,14 @@
     }
   });
 
+  // Choosing for one side what the other shows swaps the two (before htmx sends the pair).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest(".cmp-pair select");
+    if (!select) return;
+    var other = select.form.querySelector('select:not([name="' + select.name + '"])');
+    if (other && other.value === select.value) other.value = select.getAttribute("data-was");
+  }, true);
+
   // A link with ?open=<id> opens that result (the page's first load, or Back to it).
   function openFromURL() {
     var box = dialog();

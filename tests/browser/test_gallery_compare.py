@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from generations.models import Mode, Review, State
-from tests.browser.test_gallery_flow import card, log_in, open_gallery
+from tests.browser.test_gallery_flow import RECORD_VIOLATIONS, card, log_in, open_gallery
 from tests.conftest import screenshot
 from tests.generations.gallery_factories import add_rendered_output, make_generation, make_project
 
@@ -46,6 +46,7 @@ def playhead(page) -> list[dict]:
 def test_two_videos_under_the_slider_share_one_playhead(page, clips):
     project, (still, night, dusk) = clips
     page.set_viewport_size({"width": 1440, "height": 900})
+    page.add_init_script(RECORD_VIOLATIONS)
     log_in(page, "alice")
     open_gallery(page, project)
 
@@ -56,8 +57,11 @@ def test_two_videos_under_the_slider_share_one_playhead(page, clips):
     page.get_by_role("button", name="Compare", exact=True).click()
     expect(page.locator(".cmp-side figure")).to_have_count(3)
     page.get_by_role("link", name="Slider").click()
-    page.get_by_label("Left").select_option(str(night.pk))
+    expect(page.get_by_label("Right")).to_have_value(str(night.pk))
+    page.get_by_label("Left").select_option(str(night.pk))  # the two sides swap
+    expect(page.get_by_label("Right")).to_have_value(str(still.pk))
     page.get_by_label("Right").select_option(str(dusk.pk))
+    expect(page.get_by_label("Right")).to_have_value(str(dusk.pk))
     slider = page.locator("[data-compare-slider]")
     expect(slider.locator("video")).to_have_count(2)
     expect(slider.locator("img")).to_have_count(0)
@@ -89,6 +93,7 @@ def test_two_videos_under_the_slider_share_one_playhead(page, clips):
     expect(page.get_by_role("button", name=f"Keep #{dusk.pk}")).to_have_text("✓ Kept")
     assert Review.objects.get(generation=night).starred
     assert "keeper" in Review.objects.get(generation=dusk).tags
+    assert page.evaluate("window.cspViolations") == []
 
 
 def test_compare_side_by_side_plays_videos_together_and_fits_a_phone(page, clips):

@@ -253,6 +253,15 @@ def pictures(live_studio, alice):
     return project, made[::-1]
 
 
+# Recorded in the page before its own scripts run: what the Content-Security-Policy refused.
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.violatedDirective}: ${event.blockedURI} ${event.sample}`);
+});
+"""
+
+
 def card_height(page) -> float:
     return page.locator("#gallery-grid article").first.bounding_box()["height"]
 
@@ -290,6 +299,7 @@ def test_the_thumbnail_size_slider_resizes_the_grid_and_is_remembered(page, pict
 def test_three_selected_cards_are_starred_at_once(page, pictures):
     project, (first, second, third, *rest) = pictures
     page.set_viewport_size({"width": 1440, "height": 900})
+    page.add_init_script(RECORD_VIOLATIONS)
     log_in(page, "alice")
     open_gallery(page, project)
 
@@ -305,6 +315,7 @@ def test_three_selected_cards_are_starred_at_once(page, pictures):
     assert starred == {first.pk, second.pk, third.pk}
     expect(card(page, second).locator(".review-star")).to_have_count(1)
     assert not page.locator("#lightbox").is_visible()
+    assert page.evaluate("window.cspViolations") == []
 
 
 def test_tag_download_and_delete_the_selected(page, pictures, tmp_path):
