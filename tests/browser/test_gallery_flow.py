@@ -316,6 +316,10 @@ def test_three_selected_cards_are_starred_at_once(page, pictures):
     expect(card(page, second).locator(".review-star")).to_have_count(1)
     assert not page.locator("#lightbox").is_visible()
     assert page.evaluate("window.cspViolations") == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.mouse.move(0, 0)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    screenshot(page, "gallery-selecting-390")
 
 
 def test_tag_download_and_delete_the_selected(page, pictures, tmp_path):
