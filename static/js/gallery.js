@@ -92,8 +92,6 @@
       present.add(id);
       var on = selected.has(id);
       card.classList.toggle("is-selected", on);
-      if (selecting()) card.setAttribute("aria-selected", on ? "true" : "false");
-      else card.removeAttribute("aria-selected");
     });
     selected.forEach(function (id) { if (!present.has(id)) selected.delete(id); });
     var ids = Array.from(selected);
@@ -113,7 +111,7 @@
     var query = ids.map(function (id) { return "ids=" + encodeURIComponent(id); }).join("&");
     zip.setAttribute("href", root.getAttribute("data-download-url") + "?" + query);
     bar.querySelectorAll("button[name=action], [data-bulk-compare], [data-bulk-zip], .bulk-tag summary").forEach(function (el) {
-      el.toggleAttribute("aria-disabled", ids.length === 0);
+      if (ids.length) el.removeAttribute("aria-disabled"); else el.setAttribute("aria-disabled", "true");
       if (el.tagName === "BUTTON") el.disabled = ids.length === 0;
     });
   }
@@ -203,6 +201,7 @@
       if (selected.size && window.studioLightbox) window.studioLightbox.addToCompare(Array.from(selected));
       return;
     }
+    if (target.closest(".bulk-tag summary[aria-disabled]")) { event.preventDefault(); return; }
     var zip = target.closest("[data-bulk-zip]");
     if (zip && !selected.size) { event.preventDefault(); return; }
     var remove = target.closest("[data-bulk-delete]");

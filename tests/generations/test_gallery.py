@@ -531,3 +531,23 @@ def test_open_pages_are_told_of_starred_and_deleted_cards(
     assert [frame["generation_id"] for frame in frames] == [starred.pk, deleted.pk]
     assert 'class="review-star"' in frames[0]["html"]
     assert frames[1]["html"] == f'<div id="generation-{deleted.pk}" hx-swap-oob="delete"></div>'
+
+
+def test_odd_slider_sides_and_ids_fall_back_to_the_first_two(client, alice, project):
+    first, second = (make_generation(project, f"take {n}", with_file=True) for n in range(2))
+    client.force_login(alice)
+    url = reverse("generations:compare", args=[project.pk])
+
+    response = client.get(
+        url,
+        {
+            "ids": [first.pk, "9" * 30, second.pk, first.pk],
+            "view": "slider",
+            "left": "²",
+            "right": "-1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert (response.context["left"], response.context["right"]) == (first, second)
+    assert response.context["ids"] == [first.pk, second.pk]
