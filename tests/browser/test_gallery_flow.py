@@ -294,6 +294,11 @@ def test_the_thumbnail_size_slider_resizes_the_grid_and_is_remembered(page, pict
     page.reload()
     page.locator('[data-live-status="connected"]').wait_for(timeout=10_000)
     screenshot(page, "gallery-grid-390")
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.get_by_role("button", name="Select").click()
+    page.locator("#gallery-grid article").nth(3).click()
+    screenshot(page, "gallery-grid-dark-1440")
 
 
 def test_three_selected_cards_are_starred_at_once(page, pictures):
