@@ -220,6 +220,23 @@
     hidden.value = parts.join(",");
   }
 
+  // --- options and summary stay in step ---------------------------------------------------
+  // A select that redraws the options (mode, model, duration, audio, provider) brings a
+  // fresh summary with them: its change need not ask for one too, and a summary request
+  // already on its way (from typing) would only answer for the old options.
+  function redraws(node) {
+    return node && node.closest && node.closest("form[data-composer]") && node.hasAttribute("hx-get");
+  }
+  document.addEventListener("input", function (event) {
+    if (redraws(event.target)) event.stopPropagation();
+  }, true);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!redraws(elt)) return;
+    var body = elt.closest(".composer-body");
+    if (body) htmx.trigger(body, "htmx:abort");
+  });
+
   // --- the new card, in view at once ------------------------------------------------------
   // Generate answers with the new cards at the top of the results; where they are out of
   // sight (a phone, or a page scrolled down), the page brings the newest into view.
