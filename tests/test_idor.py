@@ -33,7 +33,7 @@ ROUTES = [r for r in _routes(get_resolver()) if not r.startswith(PUBLIC_PREFIXES
 
 
 # URL parameters that are not ids, with a value that names something that exists.
-NOT_IDS = {"variant": "file"}
+NOT_IDS = {"variant": "file", "field": "prompt"}
 
 
 def test_every_id_in_a_url_is_known(world):
