@@ -70,6 +70,22 @@ def subject_index(project: Project) -> dict[str, list[Subject]]:
     return dict(index)
 
 
+def mention_suggestions(index: Mapping[str, list[Subject]]) -> list[dict[str, Any]]:
+    """What a prompt's `@` suggestions show (composer.js): each subject's name, kind,
+    library, image count and first thumbnail."""
+    return [
+        {
+            "name": s.name,
+            "kind": s.get_kind_display(),
+            "library": s.library.name,
+            "images": len(s.images.all()),
+            "thumb": s.images.all()[0].get_thumbnail_url() if s.images.all() else "",
+        }
+        for subjects in index.values()
+        for s in subjects
+    ]
+
+
 def resolve_mentions(
     prompt: str, *, mode: Mode, index: Mapping[str, list[Subject]]
 ) -> tuple[dict[str, Subject], list[str]]:

@@ -17,6 +17,7 @@ from generations.catalog import chosen_connection
 from generations.composer import (
     LinkNote,
     initial_from,
+    mention_suggestions,
     off_peak_hint,
     plain_link_prompt,
     prefill,
@@ -71,17 +72,7 @@ def composer_context(
         "composer_form": form,
         "connections": connections,
         "summary": summarize(project=project, data=values, index=index, connection=connection),
-        "mention_subjects": [
-            {
-                "name": s.name,
-                "kind": s.get_kind_display(),
-                "library": s.library.name,
-                "images": len(s.images.all()),
-                "thumb": s.images.all()[0].get_thumbnail_url() if s.images.all() else "",
-            }
-            for subjects in index.values()
-            for s in subjects
-        ],
+        "mention_subjects": mention_suggestions(index),
         "stills": stills,
         "mention_rules": mentions.js_rules(),
         "off_peak_hint": off_peak_hint(form.spec, audio=bool(values.get("audio"))),

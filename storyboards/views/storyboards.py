@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generations.composer import subject_index
+from generations.composer import mention_suggestions, subject_index
 from library import mentions
 from projects.access import get_project_for_user, parse_id, parse_ids
 from projects.models import Project
@@ -75,18 +75,8 @@ def summary_context(storyboard: Storyboard, shots: list[Shot] | None = None) -> 
 def mention_context(project: Project) -> dict:
     """What the prompt's `@` suggestions read (composer.js): the project's subjects and
     the one mention rule."""
-    subjects = [s for found in subject_index(project).values() for s in found]
     return {
-        "mention_subjects": [
-            {
-                "name": s.name,
-                "kind": s.get_kind_display(),
-                "library": s.library.name,
-                "images": len(s.images.all()),
-                "thumb": s.images.all()[0].get_thumbnail_url() if s.images.all() else "",
-            }
-            for s in subjects
-        ],
+        "mention_subjects": mention_suggestions(subject_index(project)),
         "mention_rules": mentions.js_rules(),
     }
 
