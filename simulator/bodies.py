@@ -45,13 +45,24 @@ _NEWAPI_STATUS = {
 USD_PER_CREDIT = 0.0125
 
 
+def charged(task: SimTask) -> int:
+    """The credits a task has used: its price, or 0 once it failed.
+
+    Vidu documents `credits` as "credits consumed for this call" and refunds off-peak
+    tasks it cancels (vidu-api.md §3, §4), but says nothing of other failures. Tolerant
+    reading, said here: a failed call consumed nothing. The studio shows what a provider
+    reports either way, and "not charged" only where it reports nothing spent.
+    """
+    return 0 if task.state == SimTask.State.FAILED else task.credits
+
+
 def create_body(task: SimTask, base_url: str) -> dict[str, Any]:
     """What a create call answers on the mount the task was made on."""
     if task.dialect == SimTask.Dialect.VTRIX:
         return vtrix_task(task, base_url)
     body = official_create(task)
     if task.dialect == SimTask.Dialect.POWERTOKENS:
-        body["credits"] = str(task.credits)  # `"credits": "15"` [S002]
+        body["credits"] = str(charged(task))  # `"credits": "15"` [S002]
     elif task.dialect == SimTask.Dialect.KKIAI:
         # KKIAI passes Vidu's raw object through, with these two fields [S001].
         body["cus_priority"] = 0
@@ -76,7 +87,7 @@ def official_create(task: SimTask) -> dict[str, Any]:
     body.update(
         payload=task.payload,
         callback_url=task.callback_url,
-        credits=task.credits,
+        credits=charged(task),
         created_at=iso(task.created_at),
     )
     return body
@@ -88,7 +99,7 @@ def official_query(task: SimTask, base_url: str) -> dict[str, Any]:
         "id": task.task_id,
         "state": task.state,
         "err_code": task.err_code,
-        "credits": task.credits,
+        "credits": charged(task),
         "payload": task.payload,
         "bgm": bool(task.params.get("bgm", False)),
         "off_peak": bool(task.params.get("off_peak", False)),
@@ -120,7 +131,7 @@ def powertokens_query(task: SimTask, base_url: str) -> dict[str, Any]:
     """PowerTokens' `GET /vidu/ent/v2/tasks/{id}` (its r2v page): the Vidu task object
     its status page lists (`state, err_code, credits, payload, bgm, off_peak,
     creations`, vidu-api.md §10.1), with `credits` a string as in seed 002."""
-    return {**official_query(task, base_url), "credits": str(task.credits)}
+    return {**official_query(task, base_url), "credits": str(charged(task))}
 
 
 def newapi_task(task: SimTask, base_url: str, *, kind: str) -> dict[str, Any]:

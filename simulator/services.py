@@ -370,7 +370,7 @@ def account_info(*, caller: Caller, show_detail: bool) -> dict[str, Any]:
     """`GET /ent/v2/credits` (V-credits): a notional balance and live concurrency."""
     tasks = SimTask.objects.filter(key_id=caller.key_id, dialect=SimTask.Dialect.OFFICIAL)
     counts = tasks.aggregate(
-        used=Sum("credits", filter=~Q(err_code="UserCancelled")),
+        used=Sum("credits", filter=~Q(state=SimTask.State.FAILED)),
         processing=Count("id", filter=Q(state=SimTask.State.PROCESSING)),
         queueing=Count("id", filter=Q(state__in=[SimTask.State.CREATED, SimTask.State.QUEUEING])),
     )

@@ -20,13 +20,34 @@ def project(alice):
 
 
 @pytest.mark.parametrize("state", [State.FAILED, State.CANCELLED])
-def test_a_failed_or_cancelled_card_says_not_charged_even_with_a_reported_figure(project, state):
-    generation = make_generation(project=project, state=state, credits=6, output=False)
+@pytest.mark.parametrize("credits", [None, 0])
+def test_a_failed_or_cancelled_card_with_nothing_spent_says_not_charged(project, state, credits):
+    generation = make_generation(project=project, state=state, credits=credits, output=False)
 
     card = render_card(generation)
 
     assert "not charged" in card
-    assert " cr<" not in card and "~6" not in card
+    assert " cr<" not in card and "~" not in card
+
+
+@pytest.mark.parametrize("state", [State.FAILED, State.CANCELLED])
+def test_a_failed_card_shows_what_the_provider_reported_it_spent(project, state):
+    generation = make_generation(project=project, state=state, credits=6, output=False)
+
+    card = render_card(generation)
+
+    assert "6 cr reported" in card
+    assert "not charged" not in card
+
+
+def test_a_generation_marked_failed_by_a_designer_may_have_been_charged(project):
+    generation = make_generation(project=project, state=State.FAILED, output=False)
+    generation.err_code = "MarkedFailed"
+
+    card = render_card(generation)
+
+    assert "may have been charged" in card
+    assert "not charged" not in card
 
 
 def test_a_running_card_shows_the_estimate_and_the_time_left(project, settings):
