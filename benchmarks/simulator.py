@@ -46,6 +46,11 @@ def start_simulator(data_dir: str, port: int) -> subprocess.Popen[bytes]:
         "SIMULATOR_IMAGE_SECONDS": "3600",
         "SIMULATOR_VIDEO_SECONDS": "3600",
         "SIMULATOR_CONCURRENCY": "5",
+        # This install's key is generated unless named; the bounds on unfinished tasks
+        # would answer most of the creates with 429 (they are measured, not refused).
+        "SIMULATOR_API_KEY": KEY,
+        "SIMULATOR_MAX_QUEUED_PER_KEY": "100000",
+        "SIMULATOR_MAX_QUEUED": "100000",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)
