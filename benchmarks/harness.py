@@ -119,6 +119,13 @@ def memory_kib(pid: int) -> dict[str, int]:
     return figures
 
 
+def machine_ticks() -> tuple[int, int]:
+    """All cores' busy and total clock ticks so far (/proc/stat's first line)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 async def sample_memory(pid: int, samples: list[int], stop_at: float) -> None:
     """Append the process's VmRSS (KiB) to `samples` every half second until stop_at."""
     while time.monotonic() < stop_at:
@@ -167,12 +174,13 @@ def run_crowd(plan: dict[str, Any], *, pids: Sequence[int] = ()) -> dict[str, An
     Beside them, for each of `pids` (the studio's processes): the highest resident memory
     sampled every half second meanwhile (`rss_max_sampled_mib`) and the share of a core
     it used over the crowd's life (`cpu_percent`); `this_process_cpu_percent` is this
-    process's own (the scaled shape's balancer runs in it)."""
+    process's own (the scaled shape's balancer runs in it), `machine_busy_percent` the
+    share of all the machine's cores that were busy, whoever used them."""
     with tempfile.TemporaryDirectory(prefix="studio-crowd-") as folder:
         plan_path, out_path = Path(folder, "plan.json"), Path(folder, "figures.json")
         plan_path.write_text(json.dumps(plan))
         cpu = {pid: cpu_seconds(pid) for pid in pids}
-        own_cpu, began = time.process_time(), time.monotonic()
+        own_cpu, began, ticks = time.process_time(), time.monotonic(), machine_ticks()
         crowd = subprocess.Popen(
             [sys.executable, str(ROOT / "benchmarks" / "crowd.py"), str(plan_path), str(out_path)],
             cwd=ROOT,
@@ -183,6 +191,7 @@ def run_crowd(plan: dict[str, Any], *, pids: Sequence[int] = ()) -> dict[str, An
                 highest[pid] = max(highest[pid], memory_kib(pid).get("VmRSS", 0))
             time.sleep(0.5)
         seconds = time.monotonic() - began
+        busy, total = (now - then for now, then in zip(machine_ticks(), ticks, strict=True))
         if crowd.returncode:
             raise RuntimeError(f"the crowd exited with {crowd.returncode}")
         figures = json.loads(out_path.read_text())
@@ -190,5 +199,6 @@ def run_crowd(plan: dict[str, Any], *, pids: Sequence[int] = ()) -> dict[str, An
     figures["cpu_percent"] = [
         round((cpu_seconds(pid) - cpu[pid]) / seconds * 100, 1) for pid in pids
     ]
+    figures["machine_busy_percent"] = round(busy / total * 100, 1)
     figures["this_process_cpu_percent"] = round((time.process_time() - own_cpu) / seconds * 100, 1)
     return figures

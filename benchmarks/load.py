@@ -22,7 +22,8 @@ a generation makes a dispatcher re-read its task; the repeats are checked, recor
 answered without one (states only move forward), and put the next poll off.
 
 The servers run with DEBUG off, as in production. The crowd, the balancer and the
-servers share this machine's cores: what the crowd uses is printed beside the figures.
+servers share this machine's cores: what each uses, and how busy the machine was, is
+printed beside the figures.
 The scaled shape needs PostgreSQL (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/postgres, a user that may create databases) and
 Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/9, a database of its own so
@@ -188,6 +189,7 @@ def print_table(shape: str, results: dict[str, Any], target_ms: float) -> None:
         f"CPU, % of a core: studio {results['cpu_percent']} (over the crowd's life), "
         f"the crowd {results['load_generator_cpu_percent']} (in the window)"
         + (f", the balancer {results['this_process_cpu_percent']}" if shape == "scaled" else "")
+        + f"; the machine's {os.cpu_count()} cores {results['machine_busy_percent']} % busy"
     )
 
 
