@@ -137,6 +137,8 @@ class Dispatcher:
             return None  # the designer decides
         if state == State.QUEUED:
             return await self.submit(generation)
+        if state == State.SUBMITTING and generation.sending_at is None:
+            return await sync_to_async(_requeue_unsent)(generation)
         if state in (State.SUBMITTING, State.SUBMISSION_UNKNOWN):
             # SUBMITTING with an expired lease: a dispatcher died mid-create, so the
             # task may exist. Never send it again blindly: look it up instead.
@@ -152,6 +154,8 @@ class Dispatcher:
         request = await sync_to_async(services.provider_request)(
             generation, callback_url=generation.callback_url or None
         )
+        # Committed before the request leaves: without it, a restart knows nothing was sent.
+        await sync_to_async(_mark_sending)(generation)
         try:
             status = await dialect.submit(request)
         except ProviderError as error:
@@ -214,12 +218,29 @@ def _take_slot(generation: Generation) -> bool:
         services.record_state(
             locked,
             State.SUBMITTING,
+            sending_at=None,
             attempts=locked.attempts + 1,
             callback_url=services.callback_url_for(locked) or "",
         )
         generation.callback_url = locked.callback_url
         generation.attempts = locked.attempts
     return True
+
+
+def _mark_sending(generation: Generation) -> None:
+    Generation.objects.filter(pk=generation.pk).update(sending_at=timezone.now())
+
+
+def _requeue_unsent(generation: Generation) -> timedelta:
+    """A dispatcher marked this submitting and stopped before its create went out (no
+    `sending_at`): nothing reached the provider, so it is queued again."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state == State.SUBMITTING and locked.sending_at is None:
+            services.record_state(
+                locked, State.QUEUED, detail="its create was never sent; queued again"
+            )
+    return timedelta(0)
 
 
 def _submitted(generation: Generation, status: TaskStatus, *, found: bool = False) -> None:

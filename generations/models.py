@@ -240,6 +240,9 @@ class Generation(models.Model):
     provider_note = models.CharField(max_length=500, blank=True)
     # Since when the provider has given no usable answer to our polls (None: it answers).
     quiet_since = models.DateTimeField(null=True, blank=True)
+    # Written just before a create goes out. A generation left submitting without it (its
+    # dispatcher stopped first) provably sent nothing, and may be sent at once.
+    sending_at = models.DateTimeField(null=True, blank=True)
 
     # The dispatcher's bookkeeping (DESIGN §4): when to look next, and who is looking.
     next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)

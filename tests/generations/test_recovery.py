@@ -117,11 +117,12 @@ def test_a_create_that_may_not_have_been_sent_waits_for_the_designer_then_runs_o
     paused_dispatcher, pipeline
 ):
     generation = make_generation(pipeline)
-    # As a dispatcher that died between marking the generation and sending it leaves it:
-    # nobody can know whether the create went out.
+    # As a dispatcher that died while its create was out leaves it: the request was on
+    # its way (`sending_at`), so nobody can know whether the provider made the task.
     Generation.objects.filter(pk=generation.pk).update(
         state=State.SUBMITTING,
         attempts=1,
+        sending_at=timezone.now(),
         lease_owner="dead",
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
@@ -139,6 +140,27 @@ def test_a_create_that_may_not_have_been_sent_waits_for_the_designer_then_runs_o
 
     assert done.state == State.READY, done.error_message
     assert len(simulator_tasks_with_payload(pipeline, done)) == 1
+
+
+def test_a_create_provably_never_sent_is_sent_at_once_and_runs_once(paused_dispatcher, pipeline):
+    generation = make_generation(pipeline)
+    # As a dispatcher that died after marking the generation, before its create left.
+    Generation.objects.filter(pk=generation.pk).update(
+        state=State.SUBMITTING,
+        attempts=1,
+        lease_owner="dead",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+
+    dispatcher = start_dispatcher(pipeline)
+    try:
+        done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
+    finally:
+        kill(dispatcher)
+
+    assert done.state == State.READY, done.error_message
+    assert len(simulator_tasks_with_payload(pipeline, done)) == 1
+    assert "its create was never sent" in " ".join(done.history.values_list("detail", flat=True))
 
 
 def test_dispatcher_killed_at_random_points_leaves_every_generation_done_exactly_once(
