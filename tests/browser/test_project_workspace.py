@@ -201,7 +201,9 @@ def test_reference_images_and_frames_are_pasted_dropped_or_picked(chromium_brows
     # The chosen file stays for the next try, as the prompt does.
     expect(page.locator("#composer .upload-item")).to_have_count(1)
 
-    # Start and end frames: one dropped on each zone.
+    # Start and end frames: one dropped on each zone, once the composer's reply to
+    # Generate has settled (a select swapped out mid-change loses the change).
+    expect(page.locator("#composer .htmx-request, #composer .htmx-settling")).to_have_count(0)
     page.get_by_label("Mode", exact=True).select_option(label="Start and end to video")
     page.locator("#composer-options [data-dropzone][data-enhanced]").nth(1).wait_for()
     drop_image(page, "#composer-options .frames [data-dropzone]", "start.png", make_png(640, 360))
