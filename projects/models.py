@@ -121,3 +121,68 @@ class ProjectMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) on {self.project}"
+
+
+class Verb(models.TextChoices):
+    """What happened in a project, as its activity feed says it."""
+
+    GENERATED = "generated", "generated"
+    KEPT = "kept", "kept a take"
+    STATUS = "status", "set a review status"
+    COMMENTED = "commented", "commented"
+    RESOLVED = "resolved", "resolved a comment"
+    REOPENED = "reopened", "reopened a comment"
+    SHARED = "shared", "shared for review"
+    REVOKED = "revoked", "revoked a review link"
+    GUEST_OPENED = "guest_opened", "opened a review link"
+    GUEST_DOWNLOADED = "guest_downloaded", "downloaded from a review link"
+    IMPORTED = "imported", "imported shots"
+    EXPORTED = "exported", "exported a timeline"
+
+
+class Activity(models.Model):
+    """One line of a project's activity feed. Written by the layer where it happens, so
+    it names its object in words and by link (this app sits below those that have them)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="activity")
+    verb = models.CharField(max_length=24, choices=Verb.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # A guest on a review link has no account: the name they typed.
+    guest_name = models.CharField(max_length=80, blank=True)
+    summary = models.CharField(max_length=300)  # plain text, escaped where shown
+    link = models.CharField(max_length=300, blank=True)  # a path inside this studio
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activity"
+
+    def __str__(self) -> str:
+        return f"{self.who} {self.get_verb_display()}: {self.summary}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username()
+        return f"{self.guest_name} (guest)" if self.guest_name else "someone"
+
+
+class Notification(models.Model):
+    """An activity that concerns one person (an @mention, a status change on their
+    work), until they have read it."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="notifications")
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"for {self.recipient}: {self.activity}"

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "generations",
     "simulator",
     "storyboards",
+    "review",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """The architecture as DESIGN §0 draws it, checked on the code itself.
 
-Layers point one way: providers ← library ← projects ← generations ← storyboards, with
+Layers point one way: providers ← library ← projects ← generations ← storyboards ← review, with
 the simulator on top; accounts and privatemedia serve all of them and use none. No app
 imports another app's views or forms. Nothing imports private names of Django, uvicorn,
 websockets or Channels.
@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["providers", "library", "projects", "generations", "storyboards", "simulator"]
+LAYERS = [
+    "providers",
+    "library",
+    "projects",
+    "generations",
+    "storyboards",
+    "review",
+    "simulator",
+]
 SHARED = {"accounts", "privatemedia", "studio"}
 FIRST_PARTY = set(LAYERS) | SHARED
 LIBRARIES = ("django", "uvicorn", "websockets", "channels", "asgiref")

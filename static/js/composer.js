@@ -237,6 +237,16 @@
     if (body) htmx.trigger(body, "htmx:abort");
   });
 
+  // A mode or provider picked while the page was still loading (or put back by the browser
+  // on Back) changed before htmx listened: the options for it are asked for once it does.
+  htmx.onLoad(function (root) {
+    if (root !== document.body) return;
+    document.querySelectorAll("form[data-composer] select[hx-get]").forEach(function (select) {
+      var shown = select.querySelector("option[selected]") || select.options[0];
+      if (shown && !shown.selected) htmx.trigger(select, "change");
+    });
+  });
+
   // --- the new card, in view at once ------------------------------------------------------
   // Generate answers with the new cards at the top of the results; where they are out of
   // sight (a phone, or a page scrolled down), the page brings the newest into view.
