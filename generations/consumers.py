@@ -104,6 +104,11 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if self.session_key and event["session_key"] == self.session_key:
             await self._refuse()
 
+    async def project_html(self, event: dict) -> None:
+        """Fragments the layers above push as they are (projects.realtime.push_html)."""
+        if hasattr(self, "group"):
+            await self.send(text_data=event["html"])
+
     async def generation_changed(self, event: dict) -> None:
         if not hasattr(self, "group"):  # refused, and closing
             return

@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 from generations.cards import for_cards
 from generations.cards import render_cards as cards_html
 from generations.models import Generation
+from projects.realtime import project_group
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ SYNC_NEW_LIMIT = 50
 
 
 def group_name(project_id: int) -> str:
-    return f"project.{project_id}"
+    return project_group(project_id)
 
 
 def card_queryset():

@@ -17,10 +17,31 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def project_group(project_id: int) -> str:
+    """Every open page of a project (its cards, its board, its review)."""
+    return f"project.{project_id}"
+
+
 def _send(user_id: int, message: dict) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(user_group(user_id), message)
+
+
+def push_html(project_id: int, html: str) -> None:
+    """Send out-of-band HTML (htmx `hx-swap-oob` fragments) to every open page of a
+    project (call after commit). The layers above use it for what they show live (a
+    review status, a comment), rendered once here, not once per socket."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            project_group(project_id), {"type": "project.html", "html": html}
+        )
+
+
+def push_html_to_user(user_id: int, html: str) -> None:
+    """The same, to every open page of one person (a notification)."""
+    _send(user_id, {"type": "project.html", "html": html})
 
 
 def project_access_changed(*, user_id: int, project_id: int) -> None:

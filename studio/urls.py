@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("generations.urls")),
     path("", include("storyboards.urls")),
+    path("", include("review.urls")),
     path("accounts/", include("accounts.urls")),
     path("libraries/", include("library.urls")),
     path("providers/", include("providers.urls")),
