@@ -19,6 +19,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["simulator", "pipeline", "realtime", "load", "soak", "socket_watch", "uploads"]
+BENCHMARKS.append("comment_push")
+BENCHMARKS.append("handoff")
 
 
 def machine() -> dict:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import Count, OuterRef, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 
 from generations.models import Generation, Review
@@ -19,8 +20,28 @@ TEMPLATE = "partials/generation_card.html"
 
 
 def for_cards(generations: QuerySet[Generation]) -> QuerySet[Generation]:
-    """These generations with what their cards show: the review and the outputs."""
-    return generations.select_related("review").prefetch_related("outputs")
+    """These generations with what their cards show: the review, the outputs and the
+    comment counts."""
+    return (
+        generations.select_related("review")
+        .prefetch_related("outputs")
+        .annotate(**comment_counts())
+    )
+
+
+def comment_counts() -> dict:
+    """The card's comment badge: comments, and threads not resolved, as subqueries.
+
+    Comments belong to the review app, above this one (DESIGN §0): reached through the
+    relation it declares on Generation rather than by importing it."""
+    comment = Generation._meta.get_field("comments").related_model
+    rows = comment.objects.filter(generation=OuterRef("pk")).order_by().values("generation")
+    total = rows.annotate(n=Count("pk")).values("n")
+    unresolved = rows.filter(parent__isnull=True, resolved_at__isnull=True)
+    return {
+        "comment_total": Coalesce(Subquery(total), 0),
+        "comment_open": Coalesce(Subquery(unresolved.annotate(n=Count("pk")).values("n")), 0),
+    }
 
 
 def render_card(generation: Generation) -> str:

@@ -46,6 +46,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         # New cards pushed lately: the page may not show them yet when it sends `watch`.
         self.pushed_new: deque[int] = deque(maxlen=realtime.SYNC_NEW_LIMIT)
         self.live = False
+        self.feed = False  # whether the page shows the project's activity feed
         user = self.scope.get("user")
         await self.accept()
         if not (user and user.is_authenticated and await _may_view(user, self.project_id)):
@@ -78,6 +79,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if content.get("type") == "sync":
             self.watched = set(ids)
             self.live = bool(content.get("live"))
+            self.feed = bool(content.get("feed"))
             newest = content.get("newest")
             html, new_ids = await database_sync_to_async(realtime.sync_html)(
                 self.project_id,
@@ -105,8 +107,9 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse()
 
     async def project_html(self, event: dict) -> None:
-        """Fragments the layers above push as they are (projects.realtime.push_html)."""
-        if hasattr(self, "group"):
+        """Fragments the layers above push as they are (projects.realtime.push_html);
+        feed lines only to pages that said they show the feed."""
+        if hasattr(self, "group") and (self.feed or not event.get("feed")):
             await self.send(text_data=event["html"])
 
     async def generation_changed(self, event: dict) -> None:

@@ -33,6 +33,8 @@ from generations.models import (
     snapshot_name,
 )
 from generations.wakeup import wake_dispatchers_sync
+from projects import activity
+from projects.models import Verb
 from providers import capabilities, http
 from providers.base import (
     CallbackRequest,
@@ -171,9 +173,22 @@ def request_generation(
             )
             StateChange.objects.create(generation=generation, state=State.QUEUED, at=now)
             created.append(generation)
+        activity.record(
+            project=project,
+            verb=Verb.GENERATED,
+            summary=_generated_summary(mode, model, prompt, variations),
+            link=created[0].get_absolute_url(),
+            actor=user,
+        )
         project_id = project.pk
         transaction.on_commit(lambda: _after_change(project_id, [g.pk for g in created], wake=True))
     return created
+
+
+def _generated_summary(mode: Mode, model: str, prompt: str, variations: int) -> str:
+    takes = f" ({variations} variations)" if variations > 1 else ""
+    words = f": {prompt[:120]}" if prompt else ""
+    return f"{mode.label} with {model}{takes}{words}"
 
 
 def offered(connection, mode: Mode, model: str) -> bool:

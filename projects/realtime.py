@@ -28,14 +28,15 @@ def _send(user_id: int, message: dict) -> None:
         async_to_sync(layer.group_send)(user_group(user_id), message)
 
 
-def push_html(project_id: int, html: str) -> None:
+def push_html(project_id: int, html: str, *, feed: bool = False) -> None:
     """Send out-of-band HTML (htmx `hx-swap-oob` fragments) to every open page of a
     project (call after commit). The layers above use it for what they show live (a
-    review status, a comment), rendered once here, not once per socket."""
+    review status, a comment), rendered once here, not once per socket. `feed`: a line of
+    the activity feed, sent only to the pages that show the feed."""
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(
-            project_group(project_id), {"type": "project.html", "html": html}
+            project_group(project_id), {"type": "project.html", "html": html, "feed": feed}
         )
 
 

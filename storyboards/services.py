@@ -29,6 +29,8 @@ from generations.composer import (
 )
 from generations.models import GenerationInput, GenerationOutput, Mode, State
 from generations.services import GenerationRejected, InputImage, request_generation
+from projects import activity
+from projects.models import Verb
 from providers import capabilities
 from providers.base import ImageInput
 from providers.capabilities import ModelSpec
@@ -270,15 +272,24 @@ def generate_takes(
     )
 
 
-def choose_keeper(*, shot: Shot, take: Take | None) -> None:
+def choose_keeper(*, shot: Shot, take: Take | None, user: Any = None) -> None:
     """Make `take` the shot's keeper (None: no keeper). It must be a ready take of
-    this very shot."""
+    this very shot. A keeper chosen is a line of the project's activity."""
     if take is not None:
         if take.shot_id != shot.pk:
             raise StoryboardError("That take belongs to another shot.")
         if take.generation.state != State.READY:
             raise StoryboardError(f"Take #{take.generation_id} is not ready yet; keep a ready one.")
-    Shot.objects.filter(pk=shot.pk).update(keeper=take)
+    with transaction.atomic():
+        Shot.objects.filter(pk=shot.pk).update(keeper=take)
+        if take is not None:
+            activity.record(
+                project=shot.storyboard.project,
+                verb=Verb.KEPT,
+                summary=f"Take #{take.generation_id} for {shot}",
+                link=shot.get_absolute_url(),
+                actor=user,
+            )
     shot.keeper = take
 
 

@@ -112,6 +112,12 @@ def world(alice):
         storyboard=storyboard, position=0, prompt="@Mia waves", model="viduq2"
     )
     take = Take.objects.create(shot=shot, generation=generation)
+    from review.links import create_link
+
+    link = create_link(storyboard=storyboard, user=alice)  # a review link
+    from review.models import Comment
+
+    comment = Comment.objects.create(project=project, shot=shot, body="Brighter, please")
     return {
         "project_id": project.pk,
         "membership_id": membership.pk,
@@ -126,6 +132,9 @@ def world(alice):
         "storyboard_id": storyboard.pk,
         "shot_id": shot.pk,
         "take_id": take.pk,
+        "link_id": link.pk,
+        "token": link.token,  # review links' guest pages
+        "comment_id": comment.pk,
     }
 
 

@@ -6,9 +6,16 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Views that must answer without a session: the login flow itself, the provider-facing
-# APIs (the simulator and callbacks authenticate by key or signature), and the admin,
-# which has its own login page.
-PUBLIC_PREFIXES = ("accounts/login/", "accounts/setup/", "simulator/", "callbacks/", "admin/")
+# APIs (the simulator and callbacks authenticate by key or signature), the admin,
+# which has its own login page, and review links' guest pages, opened by their token.
+PUBLIC_PREFIXES = (
+    "accounts/login/",
+    "accounts/setup/",
+    "simulator/",
+    "callbacks/",
+    "admin/",
+    "review/",  # review links: a guest's token is the key (tests/review/test_guest.py)
+)
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[str]:

@@ -12,9 +12,10 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# Public on purpose: the login flow, the simulator's API (keys), callbacks (signatures)
-# and the admin (its own login and staff check).
-PUBLIC_PREFIXES = ("accounts/", "simulator/", "callbacks/", "admin/")
+# Public on purpose: the login flow, the simulator's API (keys), callbacks (signatures),
+# the admin (its own login and staff check) and review links' guest pages (their token;
+# `test_a_review_link_opens_nothing_beyond_what_it_shares` below).
+PUBLIC_PREFIXES = ("accounts/", "simulator/", "callbacks/", "admin/", "review/")
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
@@ -33,7 +34,7 @@ ROUTES = [r for r in _routes(get_resolver()) if not r.startswith(PUBLIC_PREFIXES
 
 
 # URL parameters that are not ids, with a value that names something that exists.
-NOT_IDS = {"variant": "file", "field": "prompt"}
+NOT_IDS = {"variant": "file", "field": "prompt", "fmt": "edl"}
 
 
 def test_every_id_in_a_url_is_known(world):
@@ -59,3 +60,60 @@ def test_a_stranger_gets_404_for_every_id(client, charlie, world, route):
     # 405 is fine for the method a view does not take: it is answered before any lookup.
     assert set(answers.values()) <= {404, 405}, answers
     assert 404 in answers.values(), answers
+
+
+def test_the_matrix_covers_review_statuses_and_the_activity_feed():
+    assert "projects/<int:project_id>/shots/<int:shot_id>/review-status/" in ROUTES
+    assert "projects/<int:project_id>/review-statuses/" in ROUTES
+    assert "projects/<int:project_id>/activity/" in ROUTES
+
+
+# --- Review links: the token is the key, and it opens only what its link shares ----------
+
+GUEST_ROUTES = [r for r in _routes(get_resolver()) if r.startswith("review/")]
+
+
+def test_the_guest_routes_are_found():
+    assert "review/<str:token>/" in GUEST_ROUTES
+    assert any("shot_id" in route for route in GUEST_ROUTES)
+
+
+@pytest.mark.parametrize("route", GUEST_ROUTES)
+def test_a_review_link_opens_nothing_beyond_what_it_shares(client, alice, world, route):
+    from review.links import create_link
+    from storyboards.models import Storyboard
+
+    # A link to another storyboard of the same project: world's shot is not on it.
+    other = Storyboard.objects.create(project_id=world["project_id"], title="Other")
+    link = create_link(storyboard=other, user=alice, allow_download=True)
+    for token in ("not-a-token", link.token):
+        if token == link.token and "shot_id" not in route:
+            continue  # the link's own pages: tests/review/test_guest.py
+        values = {**world, **NOT_IDS, "token": token}
+        path = "/" + PARAMETER.sub(lambda m, v=values: str(v[m.group(1)]), route)
+
+        answers = {method: getattr(client, method)(path).status_code for method in ("get", "post")}
+
+        assert set(answers.values()) <= {404, 405}, (path, answers)
+        assert 404 in answers.values(), (path, answers)
+
+
+def test_the_matrix_covers_comments():
+    assert "projects/<int:project_id>/shots/<int:shot_id>/comments/" in ROUTES
+    assert "projects/<int:project_id>/generations/<int:generation_id>/comments/" in ROUTES
+    assert "projects/<int:project_id>/comments/<int:comment_id>/resolve/" in ROUTES
+    assert "projects/<int:project_id>/comments/<int:comment_id>/reopen/" in ROUTES
+
+
+def test_the_matrix_covers_the_hand_off():
+    board = "projects/<int:project_id>/storyboards/<int:storyboard_id>/"
+    for route in (
+        "handoff/",
+        "timeline/<str:fmt>/",
+        "edited-timeline/",
+        "edited-timeline/apply/",
+        "shot-list.csv",
+        "shot-list/",
+        "shot-list/apply/",
+    ):
+        assert board + route in ROUTES

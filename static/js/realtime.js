@@ -44,7 +44,8 @@
       type: "sync",
       ids: shownIds(root),
       newest: parseInt(root.getAttribute("data-newest") || "0", 10),
-      live: !!root.querySelector("[data-live-cards]")
+      live: !!root.querySelector("[data-live-cards]"),
+      feed: !!root.querySelector("#activity-list")
     }));
   });
 
@@ -57,6 +58,30 @@
     var frame = null;
     try { frame = JSON.parse(message); } catch (e) { return; }
     if (frame && frame.type === "synced") setStatus(event.target, "connected");
+  });
+
+  // A project's pushes reach all its open pages; one for parts this page does not show (a
+  // shot's review status on the gallery, say) is dropped here, where htmx would report
+  // each missing target as an error.
+  function oobTarget(element) {
+    var swap = element.getAttribute("hx-swap-oob");
+    var colon = swap.indexOf(":");
+    try {
+      if (colon >= 0) return document.querySelector(swap.slice(colon + 1));
+    } catch (e) { return true; }  // not a selector this script knows: htmx decides
+    return element.id ? document.getElementById(element.id) : null;
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var message = event.detail.message;
+    if (typeof message !== "string" || message.charAt(0) === "{") return;
+    var template = document.createElement("template");
+    template.innerHTML = message;
+    var parts = Array.prototype.filter.call(template.content.children, function (element) {
+      return element.hasAttribute("hx-swap-oob");
+    });
+    if (parts.length && parts.length === template.content.children.length && !parts.some(oobTarget)) {
+      event.preventDefault();
+    }
   });
 
   document.addEventListener("htmx:wsClose", function (event) {

@@ -227,7 +227,8 @@ def keep(request: HttpRequest, project_id: int, take_id: int) -> HttpResponse:
     take = get_take_for_user(request, project_id, take_id, edit=True)
     shot = take.shot
     try:
-        services.choose_keeper(shot=shot, take=None if request.POST.get("clear") else take)
+        chosen = None if request.POST.get("clear") else take
+        services.choose_keeper(shot=shot, take=chosen, user=request.user)
     except services.StoryboardError as refused:
         return _panel(request, shot, errors=[str(refused)])
     return _panel(request, shot)

@@ -16,7 +16,7 @@ from generations.consumers import ProjectConsumer
 from generations.models import Mode, State
 from generations.services import request_generation
 from projects.models import ProjectMembership
-from projects.realtime import project_access_changed
+from projects.realtime import project_access_changed, push_html
 from projects.services import add_member
 from studio.asgi import application
 from tests.generations.gallery_factories import (
@@ -319,3 +319,22 @@ async def test_watch_replaces_what_a_socket_keeps_instead_of_adding_to_it(alice,
     assert f'data-generation="{kept.pk}"' in await communicator.receive_from(timeout=2)
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+async def test_activity_lines_reach_only_the_pages_that_show_the_feed(alice):
+    project = await database_sync_to_async(make_project)(alice)
+    feed_page = await database_sync_to_async(socket)(project.pk, alice)
+    gallery_page = await database_sync_to_async(socket)(project.pk, alice)
+    for page, shows_feed in ((feed_page, True), (gallery_page, False)):
+        await page.connect()
+        await sync(page, [], feed=shows_feed)
+
+    await database_sync_to_async(push_html)(project.pk, '<li id="line">Bob kept</li>', feed=True)
+    await database_sync_to_async(push_html)(project.pk, '<span id="status">Approved</span>')
+
+    assert await feed_page.receive_from(timeout=2) == '<li id="line">Bob kept</li>'
+    assert await feed_page.receive_from(timeout=2) == '<span id="status">Approved</span>'
+    assert await gallery_page.receive_from(timeout=2) == '<span id="status">Approved</span>'
+    assert await gallery_page.receive_nothing(timeout=0.2)
+    await feed_page.disconnect()
+    await gallery_page.disconnect()
