@@ -49,7 +49,8 @@ def record(
     Notification.objects.bulk_create(
         Notification(recipient_id=pk, activity=activity) for pk in sorted(recipients)
     )
-    transaction.on_commit(lambda: _push(activity.pk, sorted(recipients)))
+    # Pushes are at-most-once: one that fails is logged and never fails what was committed.
+    transaction.on_commit(lambda: _push(activity.pk, sorted(recipients)), robust=True)
     return activity
 
 
@@ -126,5 +127,5 @@ def mark_read(*, user: settings.AUTH_USER_MODEL, ids: Iterable[int] | None = Non
     count = unread.update(read_at=timezone.now())
     if count:
         user_id = user.pk
-        transaction.on_commit(lambda: push_badge(user_id))
+        transaction.on_commit(lambda: push_badge(user_id), robust=True)
     return count

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from projects.models import Project, ProjectMembership
+from projects.models import Activity, Notification, Project, ProjectMembership
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,3 +22,17 @@ class ProjectAdmin(admin.ModelAdmin):
 class ProjectMembershipAdmin(admin.ModelAdmin):
     list_display = ["project", "user", "role"]
     list_select_related = ["project", "user"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "project", "verb", "actor", "guest_name", "summary"]
+    list_filter = ["verb"]
+    search_fields = ["summary", "guest_name", "project__name"]
+    list_select_related = ["project", "actor"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "activity", "read_at"]
+    list_select_related = ["recipient", "activity__actor"]

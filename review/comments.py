@@ -186,9 +186,9 @@ def post_comment(
             guest_name=comment.guest_name,
             notify=mentioned(body, members(project)),
         )
-        transaction.on_commit(lambda: push_comment(comment.pk, new=True))
+        transaction.on_commit(lambda: push_comment(comment.pk, new=True), robust=True)
         # Review links: the open guest pages that share its shot see it too.
-        transaction.on_commit(lambda: links.push_comment(comment_id=comment.pk))
+        transaction.on_commit(lambda: links.push_comment(comment_id=comment.pk), robust=True)
     return comment
 
 
@@ -218,7 +218,7 @@ def _set_resolved(*, comment: Comment, user, resolved: bool) -> Comment:
             actor=user,
             notify=[thread.author] if thread.author_id else [],
         )
-        transaction.on_commit(lambda: push_comment(thread.pk))
+        transaction.on_commit(lambda: push_comment(thread.pk), robust=True)
     return thread
 
 

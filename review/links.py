@@ -114,7 +114,7 @@ def revoke_link(*, link: ReviewLink, user: settings.AUTH_USER_MODEL) -> ReviewLi
             actor=user,
         )
         link_id = link.pk
-        transaction.on_commit(lambda: close_guest_pages(link_id))
+        transaction.on_commit(lambda: close_guest_pages(link_id), robust=True)
     return link
 
 

@@ -146,9 +146,11 @@ def set_status(
             notify=makers | {project.owner_id},
         )
         shot_id, storyboard_id = shot.pk, storyboard.pk
-        transaction.on_commit(lambda: push_status(shot_id=shot_id, storyboard_id=storyboard_id))
+        transaction.on_commit(
+            lambda: push_status(shot_id=shot_id, storyboard_id=storyboard_id), robust=True
+        )
         # Review links: the open guest pages that share this shot see it too.
-        transaction.on_commit(lambda: links.push_shot(shot_id=shot_id))
+        transaction.on_commit(lambda: links.push_shot(shot_id=shot_id), robust=True)
     return review
 
 
