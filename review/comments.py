@@ -184,7 +184,8 @@ def post_comment(
             link=link_to(comment),
             actor=user,
             guest_name=comment.guest_name,
-            notify=mentioned(body, members(project)),
+            # Most comments name no one: they are spared the query for the members.
+            notify=mentioned(body, members(project)) if MENTION.search(body) else [],
         )
         transaction.on_commit(lambda: push_comment(comment.pk, new=True), robust=True)
         # Review links: the open guest pages that share its shot see it too.
@@ -404,7 +405,7 @@ def render_thread(
     request: HttpRequest, *, thread: Comment, reply_error: str = "", reply_body: str = ""
 ) -> str:
     """A thread out of band, its reply form open with what was typed and why it failed."""
-    context = _thread_context(thread.pk)
+    context = _thread_context(thread)
     del context["csrf_token"]  # this answer is for this page alone
     context.update(reply_error=reply_error, reply_body=reply_body)
     return render_to_string(f"{TEMPLATE}#push", context, request=request)
@@ -415,24 +416,28 @@ def render_thread(
 
 def push_comment(comment_id: int, *, new: bool = False) -> None:
     """Send a thread as it is now, and the counts around it, to the project's pages."""
-    comment = Comment.objects.filter(pk=comment_id).only("project_id").first()
+    comment = Comment.objects.filter(pk=comment_id).first()
     if comment is not None:
-        realtime.push_html(comment.project_id, render_push(comment_id, new=new))
+        realtime.push_html(comment.project_id, _render_push(comment, new=new))
 
 
 def render_push(comment_id: int, *, new: bool = False) -> str:
     """The out-of-band fragments for one changed comment: its thread (a new one added to
     every list that shows its shot or take, a changed one replaced where it is), and the
     counts of its shot and take."""
-    context = _thread_context(comment_id)
-    context["new"] = new and context["thread"].pk == comment_id
+    return _render_push(Comment.objects.get(pk=comment_id), new=new)
+
+
+def _render_push(comment: Comment, *, new: bool) -> str:
+    context = _thread_context(comment)
+    context["new"] = new and context["thread"].pk == comment.pk
     return render_to_string(f"{TEMPLATE}#push", context)
 
 
-def _thread_context(comment_id: int) -> dict:
-    comment = Comment.objects.get(pk=comment_id)
+def _thread_context(comment: Comment) -> dict:
     subjects = {"shots": [comment.shot_id or 0], "generations": [comment.generation_id or 0]}
-    thread = threads_for(**subjects).get(pk=comment.parent_id or comment.pk)
+    threads = threads_for(**subjects).select_related("project")
+    thread = threads.get(pk=comment.parent_id or comment.pk)
     if thread.is_pinned:
         earlier = Comment.objects.filter(
             generation_id=thread.generation_id, parent__isnull=True, pin_x__isnull=False
