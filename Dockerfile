@@ -21,4 +21,4 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret-build-only-not-secret-build-onl
 USER studio
 EXPOSE 8000
 CMD ["uvicorn", "studio.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "on", "--proxy-headers", \
-     "--ws-per-message-deflate", "false"]
+     "--ws-per-message-deflate", "false", "--no-access-log"]

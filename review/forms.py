@@ -154,6 +154,7 @@ class ReviewLinkForm(forms.Form):
     )
     passphrase = forms.CharField(
         label="Passphrase",
+        min_length=8,  # the link is public: a short one is guessed within the lockouts
         max_length=128,
         required=False,
         strip=False,

@@ -84,6 +84,7 @@ def create_link(
             label=label.strip()[:120],
             expires_at=timezone.now() + timedelta(days=days),
             allow_download=allow_download,
+            whole_board=not chosen,
         )
         link.set_passphrase(passphrase)
         link.save()
@@ -120,7 +121,7 @@ def revoke_link(*, link: ReviewLink, user: settings.AUTH_USER_MODEL) -> ReviewLi
 
 def links_for(storyboard: Storyboard) -> list[ReviewLink]:
     """The storyboard's links, newest first, each with `visits` (sessions that opened it)
-    and `shot_count` (0: the whole board)."""
+    and `shot_count` (of a link that shares chosen shots)."""
     links = list(
         storyboard.review_links.select_related("created_by").annotate(shot_count=Count("shots"))
     )
@@ -157,15 +158,18 @@ def open_link(token: str) -> ReviewLink:
 
 def shared_shots(link: ReviewLink) -> list[Shot]:
     """The shots a guest sees, in board order, with their keepers' outputs loaded."""
-    shots = link.storyboard.shots.prefetch_related("takes__generation__outputs")
-    if link.shots.exists():
-        shots = shots.filter(review_links=link)
-    return list(shots)
+    return list(_shared(link).prefetch_related("takes__generation__outputs"))
+
+
+def _shared(link: ReviewLink):
+    shots = link.storyboard.shots.all()
+    return shots if link.whole_board else shots.filter(review_links=link)
 
 
 def shared_shot(link: ReviewLink, shot_id: int) -> Shot:
     """One shot the link shares; any other id is a 404."""
-    shot = next((shot for shot in shared_shots(link) if shot.pk == shot_id), None)
+    found = _shared(link).filter(pk=shot_id).prefetch_related("takes__generation__outputs")
+    shot = found.first()
     if shot is None:
         raise Http404("This link does not share that shot.")
     shot.storyboard = link.storyboard
@@ -218,17 +222,19 @@ def passphrase_locked(link: ReviewLink) -> bool:
 
 
 def check_passphrase(link: ReviewLink, passphrase: str) -> bool:
-    """Compare through the link's hash, counting wrong tries (refused while locked)."""
-    if passphrase_locked(link):
-        return False
-    if link.check_passphrase(passphrase):
-        return True
+    """Compare through the link's hash, counting every try before the (slow) hash, so
+    parallel guesses cannot all pass the lock; a right one clears the count."""
     key = _tries_key(link)
     cache.add(key, 0, timeout=int(PASSPHRASE_LOCKOUT.total_seconds()))
     try:
-        cache.incr(key)
+        tries = cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=int(PASSPHRASE_LOCKOUT.total_seconds()))
+        cache.set(key, tries := 1, timeout=int(PASSPHRASE_LOCKOUT.total_seconds()))
+    if tries > PASSPHRASE_TRIES:
+        return False
+    if link.check_passphrase(passphrase):
+        cache.delete(key)
+        return True
     return False
 
 
@@ -311,8 +317,7 @@ def push_comment(*, comment_id: int) -> None:
 
 
 def _shares(link: ReviewLink, shot: Shot) -> bool:
-    chosen = set(link.shots.values_list("pk", flat=True))
-    return not chosen or shot.pk in chosen
+    return link.whole_board or link.shots.filter(pk=shot.pk).exists()
 
 
 def sync_html(link_id: int) -> str | None:

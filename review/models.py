@@ -90,7 +90,9 @@ class ReviewLink(models.Model):
     )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     label = models.CharField(max_length=120, blank=True)  # who it is for, say
-    # No shots chosen: the whole storyboard.
+    # Whether it shares the whole storyboard (shots added later too) or only `shots`: a
+    # flag, not "no shots chosen", so deleting the chosen shots never widens a link.
+    whole_board = models.BooleanField(default=True)
     shots = models.ManyToManyField(Shot, blank=True, related_name="review_links")
     expires_at = models.DateTimeField()
     passphrase_hash = models.CharField(max_length=128, blank=True)

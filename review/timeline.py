@@ -13,6 +13,7 @@ output has not been checked to open, so it waits until one has been.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -304,7 +305,7 @@ def read_edited(data: bytes) -> otio.schema.Timeline:
     try:
         text = data.decode("utf-8-sig")
         parsed = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise TimelineRejected(
             "This is not an OpenTimelineIO file (.otio): it is not JSON. Export the edit "
             "from your editor as OpenTimelineIO."
@@ -325,7 +326,7 @@ def read_edited(data: bytes) -> otio.schema.Timeline:
 def plan_import(storyboard: Storyboard, timeline: otio.schema.Timeline) -> Plan:
     """Match the timeline's clips to the board's shots (by the shot id the export put in
     each clip, else by name) and work out the new order and durations."""
-    exported_from = timeline.metadata.get(NAMESPACE, {}).get("storyboard_id")
+    exported_from = _ours(timeline.metadata).get("storyboard_id")
     if exported_from is not None and exported_from != storyboard.pk:
         raise TimelineRejected(
             "This timeline was exported from another storyboard: import it there, or "
@@ -338,7 +339,7 @@ def plan_import(storyboard: Storyboard, timeline: otio.schema.Timeline) -> Plan:
     ignored: list[str] = []
     foreign = 0
     for clip in _clips(timeline):
-        shot_id = clip.metadata.get(NAMESPACE, {}).get("shot_id")
+        shot_id = _ours(clip.metadata).get("shot_id")
         shot = by_id.get(shot_id) if isinstance(shot_id, int) else None
         if shot is None and shot_id is None:
             shot = by_label.get(_base_label(clip.name).casefold())
@@ -346,7 +347,11 @@ def plan_import(storyboard: Storyboard, timeline: otio.schema.Timeline) -> Plan:
             foreign += shot_id is not None
             ignored.append(one_line(clip.name) or "(unnamed clip)")
             continue
-        seconds[shot.pk] = seconds.get(shot.pk, 0.0) + clip.duration().to_seconds()
+        length = _seconds(clip)
+        if length is None:
+            ignored.append(f"{one_line(clip.name) or '(unnamed clip)'} (no usable duration)")
+            continue
+        seconds[shot.pk] = seconds.get(shot.pk, 0.0) + length
     if not seconds:
         if foreign:
             raise TimelineRejected(
@@ -358,6 +363,22 @@ def plan_import(storyboard: Storyboard, timeline: otio.schema.Timeline) -> Plan:
             "matched by the names the export gave them, like “03 Harbour at dawn”)."
         )
     return _plan(shots, seconds, ignored)
+
+
+def _ours(metadata) -> dict:
+    """The studio's part of an OTIO metadata dictionary; an edited file may hold anything."""
+    found = metadata.get(NAMESPACE) if hasattr(metadata, "get") else None
+    return found if hasattr(found, "get") else {}
+
+
+def _seconds(clip: otio.schema.Clip) -> float | None:
+    """A clip's length, or None where the file gives none that makes sense (no range, a
+    rate of 0, a negative or endless length)."""
+    try:
+        length = clip.duration().to_seconds()
+    except (otio.exceptions.OTIOError, ValueError, ZeroDivisionError):
+        return None
+    return length if math.isfinite(length) and length > 0 else None
 
 
 def _base_label(name: str) -> str:

@@ -222,3 +222,19 @@ def test_a_label_is_escaped_on_the_share_page(client, alice, board):
 
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;" in page
+
+
+@pytest.mark.django_db
+def test_deleting_the_shared_shots_never_widens_a_link_to_the_whole_board(alice):
+    project = make_project(alice)
+    storyboard = make_storyboard(project)
+    first, second = make_shots(storyboard, 2)
+    link = links.create_link(storyboard=storyboard, user=alice, shots=[second])
+    assert [shot.pk for shot in links.shared_shots(link)] == [second.pk]
+
+    second.delete()
+
+    assert links.shared_shots(link) == []
+    assert [
+        shot.pk for shot in links.shared_shots(links.create_link(storyboard=storyboard, user=alice))
+    ] == [first.pk]

@@ -349,6 +349,36 @@ def test_a_file_that_is_not_an_edited_timeline_is_refused_clearly(
     assert order_of(board) == before
 
 
+def hostile_timeline() -> bytes:
+    """What a careless or hostile editor might send: metadata of the wrong shape, a clip
+    with no range, a rate of 0."""
+    timeline = otio.schema.Timeline(name="Edit", metadata={"studio": "not a dictionary"})
+    track = otio.schema.Track()
+    timeline.tracks.append(track)
+    track.append(otio.schema.Clip(name="01 Harbour at dawn", metadata={"studio": 3}))
+    zero = otio.opentime.RationalTime(0, 0)
+    track.append(
+        otio.schema.Clip(name="02 Night market", source_range=otio.opentime.TimeRange(zero, zero))
+    )
+    return otio.adapters.write_to_string(timeline, "otio_json").encode()
+
+
+@pytest.mark.parametrize(
+    "data", [hostile_timeline(), b"[" * 200_000], ids=["odd-clips", "deep-json"]
+)
+def test_a_malformed_timeline_is_refused_in_words_not_with_an_error_page(client, bob, board, data):
+    client.force_login(bob)
+    before = order_of(board)
+
+    answer = client.post(import_url(board), {"timeline": upload(data)})
+
+    assert answer.status_code == 200
+    assert "No clip of this timeline matches" in answer.content.decode() or (
+        "not JSON" in answer.content.decode()
+    )
+    assert order_of(board) == before
+
+
 def test_a_timeline_of_another_board_is_refused(client, alice, bob, board):
     other = make_storyboard(board.project, "Other film")
     Shot.objects.create(storyboard=other, position=0, title="Harbour at dawn", model="viduq2")
