@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from dataclasses import dataclass, field
 
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 
 from generations.catalog import spec_for, specs_for
@@ -114,9 +116,13 @@ class Preview:
 
     def token(self, storyboard: Storyboard) -> str:
         """The checked rows signed for this board, carried by the preview's Import form."""
-        return signing.dumps(
-            [row.fields for row in self.rows], salt=_salt(storyboard), compress=True
-        )
+        # `once`: a second click, or a second tab, must not add the shots twice.
+        rows = [row.fields for row in self.rows]
+        payload = {"rows": rows, "once": uuid.uuid4().hex}
+        return signing.dumps(payload, salt=_salt(storyboard), compress=True)
+
+
+PREVIEW_SECONDS = 60 * 60  # how long a preview may be imported
 
 
 def _salt(storyboard: Storyboard) -> str:
@@ -221,11 +227,14 @@ def import_rows(*, storyboard: Storyboard, token: str, user: object) -> int:
 
     Raises ShotListRejected when the preview is too old or was made for another board."""
     try:
-        rows = signing.loads(token, salt=_salt(storyboard), max_age=60 * 60)
+        payload = signing.loads(token, salt=_salt(storyboard), max_age=PREVIEW_SECONDS)
     except signing.BadSignature as error:
         raise ShotListRejected(
             "This preview has expired or was not made for this storyboard: upload the file again."
         ) from error
+    rows = payload["rows"]
+    if not cache.add(f"review-shotlist-imported:{payload['once']}", 1, PREVIEW_SECONDS):
+        raise ShotListRejected("These shots were imported already: the board has them.")
     params = {"aspect_ratio": storyboard.aspect_ratio} if storyboard.aspect_ratio else {}
     with transaction.atomic():
         for fields in rows:

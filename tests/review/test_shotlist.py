@@ -148,6 +148,19 @@ def test_imported_shots_go_after_the_boards_own(client, bob, board):
     assert added[2:] == [(2, "Lighthouse", 6), (3, "", 4)]
 
 
+def test_a_second_click_on_import_adds_the_shots_only_once(client, bob, board):
+    client.force_login(bob)
+    preview = client.post(
+        import_url(board), {"shot_list": upload("Title,Prompt\nPier,A pier at dawn\n")}
+    ).content.decode()
+
+    client.post(apply_url(board), {"token": token_in(preview)})
+    again = client.post(apply_url(board), {"token": token_in(preview)}, follow=True)
+
+    assert list(board.shots.values_list("title", flat=True)).count("Pier") == 1
+    assert "imported already" in again.content.decode()
+
+
 def test_unknown_at_names_are_listed_and_nothing_is_written(client, bob, board):
     client.force_login(bob)
     text = "Title,Prompt,Mode\nPier,@Mia and @Zed on the pier,Reference to image\n"
