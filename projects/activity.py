@@ -18,8 +18,8 @@ from django.utils import timezone
 from projects import realtime
 from projects.models import Activity, Notification, Project, ProjectMembership
 
-LINE_TEMPLATE = "review/activity.html#line"
-BADGE_TEMPLATE = "review/notifications.html#badge"
+LINE_TEMPLATE = "projects/activity_line.html"
+BADGE_TEMPLATE = "projects/notification_badge.html"
 
 
 def record(

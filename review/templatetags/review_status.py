@@ -7,14 +7,13 @@ load this library, which looks the statuses up itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 from django import template
-from django.utils import timezone
 
 from projects import activity
 from projects.access import parse_id
+from projects.templatetags.project_activity import ago
 from review import statuses
 from review.models import ReviewStatus
 from storyboards.models import Shot, Storyboard
@@ -121,22 +120,7 @@ def notifications_bell(context: template.Context) -> dict:
     return {"unread_count": activity.unread_count(user)}
 
 
-@register.filter
-def ago(moment: datetime | None) -> str:
-    """Say "2 min ago": short enough for a badge's line."""
-    if moment is None:
-        return ""
-    seconds = max(0, int((timezone.now() - moment).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    if seconds < 7 * 86400:
-        days = seconds // 86400
-        return f"{days} day{'s' if days != 1 else ''} ago"
-    return timezone.localtime(moment).strftime("%-d %b %Y")
+register.filter("ago", ago)  # the feed's own filter, for the review pages too
 
 
 @register.filter

@@ -46,7 +46,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
     count = activity.mark_read(user=request.user, ids=ids)
     if request.htmx:
         context = {"unread_count": activity.unread_count(request.user), "oob": False}
-        return render(request, "review/notifications.html#badge", context)
+        return render(request, "projects/notification_badge.html", context)
     if count:
         messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     return redirect("review:notifications")
