@@ -76,6 +76,7 @@ def test_from_first_visit_to_a_first_subject_result(
     page.get_by_label("Mode", exact=True).select_option(label="Reference to image")
     expect(page.locator("#composer-summary")).to_contain_text("of 7 images")
     prompt = page.get_by_label("Prompt")
+    page.wait_for_load_state("load")  # the @ suggestions' script is in
     prompt.click()
     prompt.press_sequentially("@Mi")
     page.get_by_role("listbox", name="Subjects").get_by_role("option").first.wait_for()

@@ -65,6 +65,7 @@ def add_shot(page, prompt: str, *, suggested: str = "") -> None:
     """Add a shot through its form; `suggested` is typed first and finished by choosing
     the @ suggestion, as a designer would."""
     page.get_by_role("link", name="Add shot").click()
+    page.wait_for_load_state("load")  # the @ suggestions' script is in
     page.get_by_label("Mode", exact=True).select_option(label="Reference to image")
     field = page.get_by_label("Prompt")
     if suggested:

@@ -174,9 +174,17 @@ def test_dispatcher_killed_at_random_points_leaves_every_generation_done_exactly
         time.sleep(lifetime)
         kill(dispatcher)
     dispatcher = start_dispatcher(pipeline, lease_seconds=1)
+    ended = (State.READY, State.FAILED, State.NEEDS_ATTENTION)
     try:
         for generation in generations:
-            pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
+            pipeline.wait_for_state(generation, *ended, timeout=60)
+            # A kill between marking the create as sent and its bytes leaving cannot be
+            # told from a lost answer: the studio asks (DESIGN §0). Asked, the provider has
+            # no such task, and the designer's Submit again finishes it once.
+            if generation.state == State.NEEDS_ATTENTION:
+                assert simulator_tasks_with_payload(pipeline, generation) == []
+                submit_again(generation=generation, user=pipeline.project.owner)
+                pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=60)
     finally:
         kill(dispatcher)
 
