@@ -109,6 +109,8 @@ def test_an_editor_previews_an_edited_timeline_and_a_shot_list_before_applying(
         page.goto(board.get_absolute_url())
         page.locator(".board-toolbar summary", has_text="Export").click()
         page.get_by_role("link", name="Import edited timeline").click()
+        # htmx is in, so the two previews sit side by side (without it, each is a page).
+        page.wait_for_load_state("load")
         page.get_by_label("Edited timeline", exact=True).set_input_files(str(otio_file))
         page.get_by_role("button", name="Preview changes").click()
         preview = page.locator("#import-timeline .handoff-preview")
