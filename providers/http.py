@@ -196,6 +196,10 @@ def make_client(*, transport: httpx.AsyncBaseTransport | None = None) -> httpx.A
         transport=transport,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
+        # A create sent on a pooled connection the server is closing at that moment is
+        # lost, and cannot be told from a lost answer (the designer is asked). Servers
+        # drop idle connections after a few seconds (uvicorn 5 s): ours lets go first.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2),
     )
 
 

@@ -73,11 +73,27 @@ def assert_each_ready_exactly_once(database: str, media_root: str, count: int) -
     assert len(files) == count
 
 
+def settle_decisions(cluster, count: int) -> None:
+    """A create whose connection dropped after it was sent is asked about, never re-sent
+    (DESIGN §0): asked, the provider must have no task for it, and the designer's Submit
+    again must finish it once."""
+    from tests.scaled.test_chaos import decisions_asked, submit_again_script
+
+    asked = decisions_asked(cluster.env["DATABASE_URL"])
+    if not asked:
+        return
+    assert all(tasks == 0 for _, tasks in asked), f"the provider had these tasks: {asked}"
+    submitted = cluster.manage("shell", "-v", "0", "-c", submit_again_script(asked))
+    assert submitted.returncode == 0, submitted.stderr
+    wait_until_all_terminal(cluster.env["DATABASE_URL"], count, timeout=120)
+
+
 def test_a_hundred_generations_end_ready_exactly_once_across_processes(cluster):
     created = cluster.manage("shell", "-v", "0", "-c", create_generations_script(GENERATIONS))
     assert created.returncode == 0, created.stderr
 
     wait_until_all_terminal(cluster.env["DATABASE_URL"], GENERATIONS, timeout=240)
+    settle_decisions(cluster, GENERATIONS)
 
     assert_each_ready_exactly_once(
         cluster.env["DATABASE_URL"], cluster.env["MEDIA_ROOT"], GENERATIONS
