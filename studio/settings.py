@@ -103,9 +103,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    # ServeStatic (WhiteNoise's async descendant): every middleware here has an async
-    # path, so under ASGI a request enters a thread once, for its view. WhiteNoise's
-    # sync-only middleware cost each request two more crossings (benchmarks/pipeline.py).
+    # ServeStatic (WhiteNoise's async descendant) answers static files on the event
+    # loop, before the request enters a thread.
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,8 +114,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    # Last, as django-axes asks: it turns a locked-out login into the lockout answer.
+    # Last of the working ones, as django-axes asks: it turns a locked-out login into the
+    # lockout answer.
     "axes.middleware.AxesMiddleware",
+    # Below everything: the views are synchronous, so the stack above runs in one thread.
+    "studio.middleware.synchronous_views",
 ]
 
 ROOT_URLCONF = "studio.urls"
