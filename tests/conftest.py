@@ -31,6 +31,15 @@ def private_media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def no_cards_kept() -> None:
+    """Ready cards are cached in memory by what they show; a test starts with none kept
+    from the one before (whose rolled-back rows may share its ids)."""
+    from django.core.cache import caches
+
+    caches["cards"].clear()
+
+
 @pytest.fixture
 def memory_storage(settings):
     """Media kept in memory by a storage with no local paths, as S3 would keep it."""
