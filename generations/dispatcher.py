@@ -155,7 +155,8 @@ class Dispatcher:
             generation, callback_url=generation.callback_url or None
         )
         # Committed before the request leaves: without it, a restart knows nothing was sent.
-        await sync_to_async(_mark_sending)(generation)
+        if not await sync_to_async(_mark_sending)(generation, self.owner):
+            return None  # the lease ran out meanwhile: the work is another dispatcher's now
         try:
             status = await dialect.submit(request)
         except ProviderError as error:
@@ -227,8 +228,18 @@ def _take_slot(generation: Generation) -> bool:
     return True
 
 
-def _mark_sending(generation: Generation) -> None:
-    Generation.objects.filter(pk=generation.pk).update(sending_at=timezone.now())
+def _mark_sending(generation: Generation, owner: str) -> bool:
+    """Note that the create is leaving, if this dispatcher still holds the work.
+
+    A dispatcher slower than its lease (a stalled process, a long request to build) may
+    find that another has claimed the generation and, seeing no `sending_at`, queued it
+    again: sending now would make a second task. The claim moved `lease_owner`, so the
+    update finds no row and nothing is sent."""
+    return bool(
+        Generation.objects.filter(
+            pk=generation.pk, lease_owner=owner, state=State.SUBMITTING, sending_at__isnull=True
+        ).update(sending_at=timezone.now())
+    )
 
 
 def _requeue_unsent(generation: Generation) -> timedelta:

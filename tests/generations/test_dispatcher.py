@@ -177,3 +177,45 @@ def test_an_unreachable_provider_leaves_a_queued_generation_to_retry_later(
         params={"payload": str(generation.payload)},
         headers={"Authorization": f"Token {pipeline.connection.api_key}"},
     ).json()["tasks"]
+
+
+def test_a_dispatcher_that_lost_its_lease_before_sending_never_sends(
+    paused_dispatcher, pipeline, monkeypatch
+):
+    from generations import services
+    from simulator.models import SimTask
+
+    generation = make_generation(pipeline.project, pipeline.connection)
+    build_request = services.provider_request
+
+    def slow_to_build(generation, **kwargs):
+        # While this dispatcher builds its request, its lease runs out and another one
+        # claims the work: it sees no create sent yet.
+        Generation.objects.filter(pk=generation.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert claim_due("the other", limit=10) == [generation.pk]
+        return build_request(generation, **kwargs)
+
+    monkeypatch.setattr(services, "provider_request", slow_to_build)
+    tick(Dispatcher())
+
+    assert SimTask.objects.count() == 0  # the slow one sent nothing
+    generation.refresh_from_db()
+    assert generation.lease_owner == "the other"
+    assert generation.sending_at is None
+
+    # The other dies too; whoever takes it over sends it once and finishes it.
+    monkeypatch.setattr(services, "provider_request", build_request)
+    Generation.objects.filter(pk=generation.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    survivor = Dispatcher()
+    deadline = time.monotonic() + 30
+    while not Generation.objects.get(pk=generation.pk).is_terminal:
+        assert time.monotonic() < deadline, "the survivor never finished the work"
+        tick(survivor)
+        time.sleep(0.05)
+    generation.refresh_from_db()
+    assert generation.state == State.READY, generation.error_message
+    assert SimTask.objects.count() == 1

@@ -86,11 +86,16 @@ def make_generation(owner, connection, *, mode=Mode.TEXT_TO_IMAGE, model="viduq2
 
 def step(generation: Generation, provider: Provider) -> Generation:
     """One dispatcher step on this generation, as a claim would run it."""
+    worker = dispatcher.Dispatcher()
+    Generation.objects.filter(pk=generation.pk).update(
+        lease_owner=worker.owner, lease_expires_at=timezone.now() + timedelta(minutes=1)
+    )
 
     async def run() -> None:
         transport = httpx.MockTransport(provider)
         async with http.make_client(transport=transport) as client:
-            await dispatcher.Dispatcher(client=client).step(generation.pk)
+            worker.client = client
+            await worker.step(generation.pk)
 
     async_to_sync(run)()
     generation.refresh_from_db()
