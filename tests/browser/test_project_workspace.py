@@ -63,23 +63,33 @@ def in_viewport(page, locator) -> bool:
     )
 
 
-def ready_still(pipeline, prompt: str) -> Generation:
-    """A finished still, made as the composer would (in a thread of its own: its push to
-    the browsers must not run on the test's Playwright loop)."""
+def ready_stills(pipeline, *prompts: str) -> list[Generation]:
+    """Finished stills, requested together as the composer would (in a thread of its own:
+    their pushes to the browsers must not run on the test's Playwright loop)."""
     with ThreadPoolExecutor(1) as thread:
-        [generation] = thread.submit(
-            request_generation,
-            project=pipeline.project,
-            user=pipeline.project.owner,
-            connection=pipeline.connection,
-            mode=Mode.TEXT_TO_IMAGE,
-            model="viduq2",
-            prompt=prompt,
-            params={"resolution": "1080p", "aspect_ratio": "1:1"},
-        ).result()
-    done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=45)
-    assert done.state == State.READY, done.error_message
-    return done
+        requested = [
+            thread.submit(
+                request_generation,
+                project=pipeline.project,
+                user=pipeline.project.owner,
+                connection=pipeline.connection,
+                mode=Mode.TEXT_TO_IMAGE,
+                model="viduq2",
+                prompt=prompt,
+                params={"resolution": "1080p", "aspect_ratio": "1:1"},
+            ).result()[0]
+            for prompt in prompts
+        ]
+    finished = []
+    for generation in requested:
+        done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=45)
+        assert done.state == State.READY, done.error_message
+        finished.append(done)
+    return finished
+
+
+def ready_still(pipeline, prompt: str) -> Generation:
+    return ready_stills(pipeline, prompt)[0]
 
 
 def paste_image(page, selector: str, name: str, content: bytes) -> None:
@@ -117,9 +127,8 @@ def drop_image(page, selector: str, name: str, content: bytes) -> None:
 def test_wide_screen_composer_beside_results_and_the_new_card_in_view_with_an_estimate(
     chromium_browser, pipeline, settings
 ):
-    for number in range(1, 10):
-        ready_still(pipeline, f"Harbour study {number}, gulls over a pier")
-    settings.SIMULATOR_IMAGE_SECONDS = 5  # long enough to watch the estimate count down
+    ready_stills(pipeline, *(f"Harbour study {n}, gulls over a pier" for n in range(1, 10)))
+    settings.SIMULATOR_IMAGE_SECONDS = 4  # long enough to watch the estimate count down
     page = open_tab(chromium_browser, pipeline)
     page.goto(pipeline.project.get_absolute_url())
     composer, results = page.locator("#composer"), page.locator("#recent-generations")
