@@ -234,11 +234,21 @@ def _mark_sending(generation: Generation, owner: str) -> bool:
     A dispatcher slower than its lease (a stalled process, a long request to build) may
     find that another has claimed the generation and, seeing no `sending_at`, queued it
     again: sending now would make a second task. The claim moved `lease_owner`, so the
-    update finds no row and nothing is sent."""
+    update finds no row and nothing is sent; so does one whose lease has run out, even
+    if no one has claimed the work yet. Sending renews the lease."""
+    now = timezone.now()
     return bool(
         Generation.objects.filter(
-            pk=generation.pk, lease_owner=owner, state=State.SUBMITTING, sending_at__isnull=True
-        ).update(sending_at=timezone.now())
+            pk=generation.pk,
+            lease_owner=owner,
+            lease_expires_at__gt=now,
+            state=State.SUBMITTING,
+            sending_at__isnull=True,
+        ).update(
+            sending_at=now,
+            # The create's own time, then its answer's: the lease outlives them.
+            lease_expires_at=now + timedelta(seconds=settings.GENERATIONS_LEASE_SECONDS),
+        )
     )
 
 

@@ -12,16 +12,12 @@ def synchronous_views(get_response):
 
     Django's own middleware can run either way, and under ASGI it picks the mode of what
     lies below it. Left async, MiddlewareMixin runs each of its hooks through
-    `sync_to_async`, about fifteen crossings into the request's thread and back; a
-    sync-only layer at the bottom makes Django adapt the whole stack once, at the top
-    ("Django optimizes the middleware call stack to have as few sync/async transitions as
-    possible", docs: Middleware, Asynchronous support). benchmarks/pipeline.py measured
-    137 → 157 signed callbacks/s and benchmarks/load.py a team's page p95 332 → 209 ms.
+    `sync_to_async`: about fifteen entries into the request's thread a request. With a
+    sync-only layer at the bottom, Django runs the middleware between ServeStatic and
+    here synchronously, in one entry; the URL resolution, the view hooks and the view
+    itself still cross as Django's handler does ("Django optimizes the middleware call
+    stack to have as few sync/async transitions as possible", docs: Middleware,
+    Asynchronous support). In ad-hoc runs of benchmarks/pipeline.py and load.py: 137 →
+    157 signed callbacks/s, a team's page p95 332 → 209 ms.
     """
     return get_response
-
-
-def static_file_headers(headers, path: str, url: str) -> None:
-    """SERVESTATIC_ADD_HEADERS_FUNCTION: static files are answered above Django's
-    SecurityMiddleware, so they carry its one header that matters for a file."""
-    headers["X-Content-Type-Options"] = "nosniff"
