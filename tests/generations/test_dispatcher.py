@@ -116,6 +116,16 @@ def tick(dispatcher: Dispatcher) -> int:
     return async_to_sync(one_tick)()
 
 
+def tick_until_finished(dispatcher: Dispatcher, generation: Generation) -> None:
+    """Run the dispatcher's rounds until the generation is finished (then re-read it)."""
+    deadline = time.monotonic() + 30
+    while not Generation.objects.get(pk=generation.pk).is_terminal:
+        assert time.monotonic() < deadline, "the dispatcher never finished the work"
+        tick(dispatcher)
+        time.sleep(0.05)
+    generation.refresh_from_db()
+
+
 def test_work_whose_lease_expired_is_taken_over_by_another_dispatcher(
     paused_dispatcher, pipeline, settings
 ):
@@ -129,13 +139,8 @@ def test_work_whose_lease_expired_is_taken_over_by_another_dispatcher(
     Generation.objects.filter(pk=generation.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    deadline = time.monotonic() + 30
-    while not Generation.objects.get(pk=generation.pk).is_terminal:
-        assert time.monotonic() < deadline, "the survivor never finished the work"
-        tick(survivor)
-        time.sleep(0.05)
+    tick_until_finished(survivor, generation)
 
-    generation.refresh_from_db()
     assert generation.state == State.READY, generation.error_message
     assert generation.lease_owner == ""
 
@@ -210,12 +215,6 @@ def test_a_dispatcher_that_lost_its_lease_before_sending_never_sends(
     Generation.objects.filter(pk=generation.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    survivor = Dispatcher()
-    deadline = time.monotonic() + 30
-    while not Generation.objects.get(pk=generation.pk).is_terminal:
-        assert time.monotonic() < deadline, "the survivor never finished the work"
-        tick(survivor)
-        time.sleep(0.05)
-    generation.refresh_from_db()
+    tick_until_finished(Dispatcher(), generation)
     assert generation.state == State.READY, generation.error_message
     assert SimTask.objects.count() == 1
