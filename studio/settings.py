@@ -101,8 +101,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Above ServeStatic, so static files get the HTTPS redirect, the host check and the
-    # security headers too; these two run async (two crossings each), the rest in one.
+    # Above ServeStatic, so static files get the HTTPS redirect and the security headers
+    # too; these two run async (two crossings each), the rest in one.
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # ServeStatic (WhiteNoise's async descendant) answers static files on the event loop
