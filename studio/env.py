@@ -64,7 +64,11 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     return number
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_list(name: str, default: list[str], *, blank_means_none: bool = False) -> list[str]:
+    """Comma-separated values. Unset or blank: `default`; with `blank_means_none`, a
+    variable set to nothing is an empty list (unset still gives the default)."""
+    if blank_means_none and name in os.environ and not os.environ[name].strip():
+        return []
     value = _raw(name)
     if value is None:
         return list(default)

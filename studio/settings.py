@@ -337,12 +337,14 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # and generations are followed by polling alone.
 STUDIO_PUBLIC_BASE_URL = env_url("STUDIO_PUBLIC_BASE_URL", schemes=("http", "https"))
 # Background loops the ASGI lifespan starts in the web process (dotted paths to
-# coroutine functions taking no arguments). Empty it to run them as separate processes.
+# coroutine functions taking no arguments). Set it empty to run none of them here (the
+# dispatcher and the renderer as processes of their own); unset, all of them run.
 STUDIO_BACKGROUND_TASKS = env_list(
     "STUDIO_BACKGROUND_TASKS",
     ["simulator.clock.run", "generations.dispatcher.run", "storyboards.renders.run"]
     if SIMULATOR_ENABLED
     else ["generations.dispatcher.run", "storyboards.renders.run"],
+    blank_means_none=True,
 )
 
 # --- The dispatcher (see generations/dispatcher.py) -------------------------------------------

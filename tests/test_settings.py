@@ -117,3 +117,20 @@ def test_embedded_default_is_sqlite_in_wal_mode_with_immediate_transactions(tmp_
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "IMMEDIATE"]
+
+
+def test_background_loops_set_empty_run_none_in_the_web_process(tmp_path):
+    """A web process beside `manage.py dispatcher` processes, as the scaled shape runs it:
+    set empty, no loop of its own (a web process killed mid-render or mid-send would
+    otherwise leave work leased to nobody); unset, the embedded default runs them all."""
+    code = "from django.conf import settings; print(','.join(settings.STUDIO_BACKGROUND_TASKS))"
+    emptied = run_manage(tmp_path, "shell", "-v", "0", "-c", code, STUDIO_BACKGROUND_TASKS="")
+    unset = run_manage(tmp_path, "shell", "-v", "0", "-c", code, DEBUG="true")
+
+    assert emptied.returncode == 0 and unset.returncode == 0, emptied.stderr + unset.stderr
+    assert emptied.stdout.strip() == ""
+    assert unset.stdout.strip().split(",") == [
+        "simulator.clock.run",
+        "generations.dispatcher.run",
+        "storyboards.renders.run",
+    ]

@@ -270,5 +270,9 @@ def base_env(*, database: str, redis_url: str, tmp_path: Path) -> dict[str, str]
         "GENERATIONS_LEASE_SECONDS": "5",
         "GENERATIONS_SIMULATOR_FIRST_POLL": "5",
         "GENERATIONS_SIMULATOR_POLL": "5",
+        # The simulator lists a task the moment it takes it: a create the provider does
+        # not have is known as soon as the next look (every GENERATIONS_RECONCILE_SECONDS).
+        "GENERATIONS_RECONCILE_SECONDS": "1",
+        "GENERATIONS_RECONCILE_GRACE_SECONDS": "3",
         "LOG_LEVEL": "WARNING",
     }

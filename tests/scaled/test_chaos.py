@@ -39,18 +39,25 @@ def test_kills_and_a_redis_outage_lose_nothing_and_duplicate_nothing(chaos):
     created = cluster.manage("shell", "-v", "0", "-c", create_generations_script(GENERATIONS))
     assert created.returncode == 0, created.stderr
 
-    for _ in range(4):
-        time.sleep(rng.uniform(0.5, 2.0))
-        cluster.kill_dispatcher(rng.randrange(len(cluster.dispatchers)))
-    # Web B (no simulator clock) is killed and comes back; the balancer routes around it.
-    cluster.kill_web(cluster.web_ports[1])
-    time.sleep(1)
-    cluster.start_web(cluster.web_ports[1])
-
+    # Processes die at random moments while Redis is down: restarting without it must work.
     redis.stop()
-    down_until = time.monotonic() + REDIS_DOWN_SECONDS
+    began = time.monotonic()
+    moments = sorted(rng.uniform(0.5, 6) for _ in range(5))
+    victims = ["dispatcher", "dispatcher", "web B", "dispatcher", "dispatcher"]
+    in_flight_at_kills = []
     answered = []
-    while time.monotonic() < down_until:
+    while time.monotonic() - began < REDIS_DOWN_SECONDS:
+        while moments and time.monotonic() - began >= moments[0]:
+            moments.pop(0)
+            in_flight_at_kills.append(unfinished(cluster.env["DATABASE_URL"]))
+            if victims.pop(0) == "web B":
+                # Web B (no background loops) is killed and comes back; the balancer
+                # routes around it meanwhile.
+                cluster.kill_web(cluster.web_ports[1])
+                time.sleep(1)
+                cluster.start_web(cluster.web_ports[1])
+            else:
+                cluster.kill_dispatcher(rng.randrange(len(cluster.dispatchers)))
         started = time.monotonic()
         page = httpx.get(f"http://127.0.0.1:{cluster.balancer.port}/accounts/login/", timeout=10)
         callback = httpx.post(
@@ -60,6 +67,7 @@ def test_kills_and_a_redis_outage_lose_nothing_and_duplicate_nothing(chaos):
         answered.append((page.status_code, callback.status_code, time.monotonic() - started))
         time.sleep(1)
     redis.start()
+    assert in_flight_at_kills[0] > 0, "the processes died after the work was done"
 
     states = wait_until_all_terminal(cluster.env["DATABASE_URL"], GENERATIONS, timeout=300)
     assert all(page == 200 and callback == 404 for page, callback, _ in answered), answered
@@ -78,6 +86,14 @@ def test_kills_and_a_redis_outage_lose_nothing_and_duplicate_nothing(chaos):
         cluster.env["DATABASE_URL"], cluster.env["MEDIA_ROOT"], GENERATIONS
     )
     assert states == {"ready": GENERATIONS}
+
+
+def unfinished(database: str) -> int:
+    with psycopg.connect(database, autocommit=True) as db:
+        return db.execute(
+            "SELECT count(*) FROM generations_generation"
+            " WHERE state NOT IN ('ready', 'failed', 'cancelled', 'needs_attention')"
+        ).fetchone()[0]
 
 
 def decisions_asked(database: str) -> list[tuple[int, int]]:
