@@ -156,12 +156,16 @@ class Dispatcher:
         )
         # Committed before the request leaves: without it, a restart knows nothing was sent.
         if not await sync_to_async(_mark_sending)(generation, self.owner):
-            return None  # the lease ran out meanwhile: the work is another dispatcher's now
+            # The lease ran out meanwhile: nothing is sent. If no one has claimed the work
+            # yet, the lease is still in our name and release makes it due at once (the
+            # next look queues it again); if another has, release leaves it to them.
+            return timedelta(0)
         try:
             status = await dialect.submit(request)
         except ProviderError as error:
             return await sync_to_async(_submit_failed)(generation, error)
-        await sync_to_async(_submitted)(generation, status)
+        if not await sync_to_async(_submitted)(generation, status):
+            return None
         return await sync_to_async(services.poll_delay)(generation, first=True)
 
     async def reconcile(self, generation: Generation) -> timedelta | None:
@@ -178,7 +182,8 @@ class Dispatcher:
             return await sync_to_async(_lookup_failed)(generation, error)
         if status is None:
             return await sync_to_async(_not_found_after_submit)(generation)
-        await sync_to_async(_submitted)(generation, status, found=True)
+        if not await sync_to_async(_submitted)(generation, status, found=True):
+            return None
         return await sync_to_async(services.poll_delay)(generation, first=False)
 
     async def poll(self, generation: Generation) -> timedelta | None:
@@ -264,12 +269,29 @@ def _requeue_unsent(generation: Generation) -> timedelta:
     return timedelta(0)
 
 
-def _submitted(generation: Generation, status: TaskStatus, *, found: bool = False) -> None:
+# Where a create's answer may still land: the create is out, or the designer was asked
+# about it (a late answer settles the question). Anywhere else the generation has moved
+# on without this dispatcher (another took it over, the designer ended it).
+AWAITING_CREATE = (State.SUBMITTING, State.SUBMISSION_UNKNOWN, State.NEEDS_ATTENTION)
+
+
+def _submitted(generation: Generation, status: TaskStatus, *, found: bool = False) -> bool:
+    """Record the task a create made; False (nothing written) if the generation has
+    moved on meanwhile, e.g. this dispatcher outlived its lease and another found the
+    task and finished it: an answer arriving late must not move it back."""
     detail = f"task {status.task_id}"
     if found:
         detail = f"task {status.task_id}, found in the provider's task list by its payload"
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state not in AWAITING_CREATE:
+            logger.warning(
+                "Generation %s: the answer naming task %s came when it was %s; left as it is",
+                generation.pk,
+                status.task_id,
+                locked.state,
+            )
+            return False
         services.record_state(
             locked,
             State.SUBMITTED,
@@ -279,29 +301,36 @@ def _submitted(generation: Generation, status: TaskStatus, *, found: bool = Fals
             provider_note="",
         )
     services.apply_update(generation.pk, status, source="submit")
+    return True
 
 
 def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | None:
-    if error.submission_unknown:
-        with transaction.atomic():
-            locked = Generation.objects.select_for_update().get(pk=generation.pk)
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.state != State.SUBMITTING:
+            return None  # moved on without this dispatcher (see _submitted): not ours now
+        if error.submission_unknown:
             services.record_state(
                 locked, State.SUBMISSION_UNKNOWN, detail=error.message, provider_note=error.message
             )
-        return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
-    if error.permanent or generation.attempts >= settings.GENERATIONS_SUBMIT_ATTEMPTS:
-        message = error.message[:1].upper() + error.message[1:]
-        if not error.permanent:
-            message = f"{message} (tried {generation.attempts} times). Try again later."
-        services.fail(generation.pk, message=message, code=error.code or "SubmitFailed")
-        return None
-    # The provider said no before creating anything (busy), or was never reached (the
-    # connection did not open): it is safe to queue the same request again. The only
-    # move back down the states the dispatcher makes on its own.
-    with transaction.atomic():
-        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+            return timedelta(seconds=settings.GENERATIONS_RECONCILE_SECONDS)
+        if error.permanent or locked.attempts >= settings.GENERATIONS_SUBMIT_ATTEMPTS:
+            message = error.message[:1].upper() + error.message[1:]
+            if not error.permanent:
+                message = f"{message} (tried {locked.attempts} times). Try again later."
+            services.record_state(
+                locked,
+                State.FAILED,
+                detail=message,
+                err_code=error.code or "SubmitFailed",
+                error_message=message,
+            )
+            return None
+        # The provider said no before creating anything (busy), or was never reached (the
+        # connection did not open): it is safe to queue the same request again. The only
+        # move back down the states the dispatcher makes on its own.
         services.record_state(locked, State.QUEUED, detail=f"will retry: {error.message}")
-    delay = error.retry_after or min(60, 5 * 2 ** (generation.attempts - 1))
+    delay = error.retry_after or min(60, 5 * 2 ** (locked.attempts - 1))
     return timedelta(seconds=delay)
 
 

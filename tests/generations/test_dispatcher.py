@@ -218,3 +218,65 @@ def test_a_dispatcher_that_lost_its_lease_before_sending_never_sends(
     tick_until_finished(Dispatcher(), generation)
     assert generation.state == State.READY, generation.error_message
     assert SimTask.objects.count() == 1
+
+
+def test_a_dispatcher_whose_lease_ran_out_before_sending_leaves_the_work_due(
+    paused_dispatcher, pipeline, monkeypatch
+):
+    from generations import services
+    from simulator.models import SimTask
+
+    generation = make_generation(pipeline.project, pipeline.connection)
+    build_request = services.provider_request
+
+    def slow_to_build(generation, **kwargs):
+        # The lease runs out while the request is built, and no one claims the work yet.
+        Generation.objects.filter(pk=generation.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        return build_request(generation, **kwargs)
+
+    monkeypatch.setattr(services, "provider_request", slow_to_build)
+    tick(Dispatcher())
+
+    assert SimTask.objects.count() == 0
+    generation.refresh_from_db()
+    # Not left submitting with nothing planned: the next look queues it again.
+    assert generation.next_action_at is not None and generation.next_action_at <= timezone.now()
+    monkeypatch.setattr(services, "provider_request", build_request)
+    tick_until_finished(Dispatcher(), generation)
+    assert generation.state == State.READY, generation.error_message
+    assert SimTask.objects.count() == 1
+
+
+@pytest.mark.parametrize("ended_as", [State.READY, State.FAILED])
+def test_a_create_answer_arriving_after_the_generation_moved_on_changes_nothing(
+    paused_dispatcher, pipeline, ended_as
+):
+    """A dispatcher that outlived its lease hears its create's answer late: meanwhile
+    another found the task and finished it, or the designer marked it failed."""
+    from generations import dispatcher
+    from providers.base import ProviderError, TaskState, TaskStatus
+
+    generation = make_generation(pipeline.project, pipeline.connection)
+    if ended_as == State.READY:
+        tick_until_finished(Dispatcher(), generation)
+    else:
+        Generation.objects.filter(pk=generation.pk).update(state=State.FAILED)
+    stale = Generation.objects.get(pk=generation.pk)
+    stale.state, stale.attempts = State.SUBMITTING, 1  # as the slow dispatcher last saw it
+    steps = generation.history.count()
+
+    late_answer = TaskStatus(task_id="late-task", state=TaskState.CREATED)
+    assert dispatcher._submitted(stale, late_answer) is False
+    for error in (
+        ProviderError("timed out", submission_unknown=True),
+        ProviderError("busy", status=429),
+        ProviderError("bad request", permanent=True),
+    ):
+        assert dispatcher._submit_failed(stale, error) is None
+
+    generation.refresh_from_db()
+    assert generation.state == ended_as
+    assert generation.provider_task_id != "late-task"
+    assert generation.history.count() == steps
