@@ -181,13 +181,11 @@ else:
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
                 # busy timeout instead of one failing with "database is locked" mid-way.
                 "transaction_mode": "IMMEDIATE",
+                # Seconds a connection waits for the write lock (SQLite's busy timeout).
                 "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA busy_timeout=20000;"
-                ),
+                # Run on every connection, i.e. every request: only what Django does not
+                # already set (it turns foreign keys on itself).
+                "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
             },
             # Django's ASGI handler runs each request in a thread of its own, so a
             # connection is opened per request (a local file: cheap) and closed after.

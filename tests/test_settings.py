@@ -110,13 +110,16 @@ def test_check_deploy_is_clean_with_production_values(tmp_path):
 def test_embedded_default_is_sqlite_in_wal_mode_with_immediate_transactions(tmp_path):
     code = (
         "from django.db import connection; connection.ensure_connection();"
-        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]);"
+        "c = connection.cursor();"
+        "[print(c.execute(f'PRAGMA {name}').fetchone()[0])"
+        " for name in ('journal_mode', 'synchronous', 'foreign_keys', 'busy_timeout')];"
         "print(connection.settings_dict['OPTIONS']['transaction_mode'])"
     )
     result = run_manage(tmp_path, "shell", "-v", "0", "-c", code)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["wal", "IMMEDIATE"]
+    # WAL, synchronous NORMAL (1), foreign keys on, a 20 s wait for the write lock.
+    assert result.stdout.split() == ["wal", "1", "1", "20000", "IMMEDIATE"]
 
 
 def test_background_loops_set_empty_run_none_in_the_web_process(tmp_path):

@@ -246,6 +246,33 @@ def test_animate_from_a_result_with_subjects_writes_them_plain_or_keeps_them_in_
     expect(page.get_by_label("Prompt")).to_have_value("A portrait of @Mia on a red boat")
 
 
+# The animations running on a card, its pseudo-elements' included.
+MOVING = """card => [card, ...card.querySelectorAll("*")]
+    .flatMap(el => [null, "::before", "::after"].map(
+        part => getComputedStyle(el, part).animationName))
+    .filter(name => name !== "none")"""
+
+
+def test_a_card_at_work_moves_unless_the_designer_asked_for_reduced_motion(
+    chromium_browser, pipeline, settings
+):
+    settings.SIMULATOR_IMAGE_SECONDS = 60  # at work while both tabs look at it
+    page = open_tab(chromium_browser, pipeline)
+    page.goto(pipeline.project.get_absolute_url())
+    page.get_by_label("Prompt").fill("A lighthouse in fog")
+    page.get_by_role("button", name="Generate").click()
+    card = page.locator("#recent-generations-list article[data-generation]").first
+    at_work = re.compile(r"^(submitted|processing)$")
+    expect(card).to_have_attribute("data-state", at_work, timeout=30_000)
+    assert card.evaluate(MOVING), "a card at work shows that it is at work"
+
+    calm = open_tab(chromium_browser, pipeline, reduced_motion="reduce")
+    calm.goto(pipeline.project.get_absolute_url())
+    still_card = calm.locator("#recent-generations-list article[data-generation]").first
+    expect(still_card).to_have_attribute("data-state", at_work)
+    assert still_card.evaluate(MOVING) == []
+
+
 def test_a_viewer_sees_results_but_no_editing_controls(chromium_browser, pipeline):
     still = ready_still(pipeline, "A harbour at dawn")
     bob = make_user("bob")
