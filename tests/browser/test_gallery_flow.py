@@ -6,7 +6,6 @@ import io
 import json
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from playwright.sync_api import expect
 from generations import archive, services
 from generations.models import Generation, Mode, Review, State
 from generations.services import request_generation
+from tests.browser.threads import off_the_browser_thread
 from tests.conftest import screenshot, serve_again
 from tests.factories import PASSWORD
 from tests.generations import conftest as generations_fixtures
@@ -31,13 +31,6 @@ pytestmark = pytest.mark.browser
 # The live studio with its dispatcher and simulator on fast clocks.
 fast_pipeline = generations_fixtures.fast_pipeline
 pipeline = generations_fixtures.pipeline
-
-
-def off_the_browser_thread(function, *args, **kwargs):
-    """Run a service as a view would: Playwright's loop owns this thread, and the
-    services push to the channel layer with async_to_sync, which refuses such a thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(function, *args, **kwargs).result()
 
 
 def log_in(page, username: str) -> None:

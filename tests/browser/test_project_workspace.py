@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import base64
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
 
 from generations.models import Generation, Mode, State
 from generations.services import request_generation
+from tests.browser.threads import off_the_browser_thread
 from tests.conftest import ARTIFACTS
 from tests.conftest import screenshot as save_screenshot
 from tests.factories import PASSWORD, make_png, make_user
@@ -64,22 +64,20 @@ def in_viewport(page, locator) -> bool:
 
 
 def ready_stills(pipeline, *prompts: str) -> list[Generation]:
-    """Finished stills, requested together as the composer would (in a thread of its own:
-    their pushes to the browsers must not run on the test's Playwright loop)."""
-    with ThreadPoolExecutor(1) as thread:
-        requested = [
-            thread.submit(
-                request_generation,
-                project=pipeline.project,
-                user=pipeline.project.owner,
-                connection=pipeline.connection,
-                mode=Mode.TEXT_TO_IMAGE,
-                model="viduq2",
-                prompt=prompt,
-                params={"resolution": "1080p", "aspect_ratio": "1:1"},
-            ).result()[0]
-            for prompt in prompts
-        ]
+    """Finished stills, requested together as the composer would."""
+    requested = [
+        off_the_browser_thread(
+            request_generation,
+            project=pipeline.project,
+            user=pipeline.project.owner,
+            connection=pipeline.connection,
+            mode=Mode.TEXT_TO_IMAGE,
+            model="viduq2",
+            prompt=prompt,
+            params={"resolution": "1080p", "aspect_ratio": "1:1"},
+        )[0]
+        for prompt in prompts
+    ]
     finished = []
     for generation in requested:
         done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=45)
@@ -250,7 +248,7 @@ def test_animate_from_a_result_with_subjects_writes_them_plain_or_keeps_them_in_
 MOVING = """card => [card, ...card.querySelectorAll("*")]
     .flatMap(el => [null, "::before", "::after"].map(
         part => getComputedStyle(el, part).animationName))
-    .filter(name => name !== "none")"""
+    .filter(name => name && name !== "none")"""
 
 
 def test_a_card_at_work_moves_unless_the_designer_asked_for_reduced_motion(

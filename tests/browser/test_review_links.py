@@ -5,7 +5,6 @@ a 404 like any unknown one."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from generations.models import State
 from review import statuses
 from review.models import ReviewLink
 from storyboards.models import Take
+from tests.browser.threads import off_the_browser_thread
 from tests.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.generations.gallery_factories import add_output, make_generation, make_project
@@ -51,12 +51,6 @@ def logged_in(chromium_browser, live_studio, username: str):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Projects").wait_for()
     return context, page
-
-
-def in_a_thread(function, **kwargs) -> None:
-    """A service whose push must not run on the test's Playwright loop."""
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(function, **kwargs).result()
 
 
 def test_a_guest_reviews_by_link_live_until_the_link_is_revoked(
@@ -117,7 +111,9 @@ def test_a_guest_reviews_by_link_live_until_the_link_is_revoked(
 
         # The team's change reaches the guest's open page.
         changes = next(s for s in statuses.statuses_for(board.project) if s.requests_changes)
-        in_a_thread(statuses.set_status, shot=second, status=changes, user=board.project.owner)
+        off_the_browser_thread(
+            statuses.set_status, shot=second, status=changes, user=board.project.owner
+        )
         expect(guest.locator(f"#guest-shot-{second.pk}-status")).to_contain_text(
             "Changes requested"
         )
@@ -133,7 +129,9 @@ def test_a_guest_reviews_by_link_live_until_the_link_is_revoked(
         expect(guest.get_by_text("This review link is no longer open")).to_be_visible()
         expect(guest.locator("[data-live-status]")).to_have_text("Offline")
         approved = next(s for s in statuses.statuses_for(board.project) if s.is_approved)
-        in_a_thread(statuses.set_status, shot=second, status=approved, user=board.project.owner)
+        off_the_browser_thread(
+            statuses.set_status, shot=second, status=approved, user=board.project.owner
+        )
         expect(editor.locator(f"#shot-{second.pk}-review")).to_contain_text("Approved")
         expect(guest.locator(f"#guest-shot-{second.pk}-status")).to_contain_text(
             "Changes requested"

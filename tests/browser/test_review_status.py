@@ -4,8 +4,6 @@ without a reload, and their bell counts the notifications."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from playwright.sync_api import expect
 
@@ -13,6 +11,7 @@ from generations.models import Generation
 from projects.models import ProjectMembership
 from review import statuses
 from storyboards.models import Take
+from tests.browser.threads import off_the_browser_thread
 from tests.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.generations.gallery_factories import make_generation, make_project
@@ -112,11 +111,9 @@ def test_a_status_set_by_one_editor_appears_live_on_another_members_board(
 def test_the_board_filter_keeps_its_choice_in_the_address(chromium_browser, live_studio, board):
     first, second, third = board.shots.all()
     approved = next(s for s in statuses.statuses_for(board.project) if s.is_approved)
-    # In a thread of its own: its push must not run on the test's Playwright loop.
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(
-            statuses.set_status, shot=third, status=approved, user=board.project.owner
-        ).result()
+    off_the_browser_thread(
+        statuses.set_status, shot=third, status=approved, user=board.project.owner
+    )
     context, page = logged_in(chromium_browser, live_studio, "alice")
     try:
         page.goto(board.get_absolute_url())
