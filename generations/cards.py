@@ -18,6 +18,7 @@ from django.core.cache import caches
 from django.db.models import Count, OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 
 from generations.models import Generation, Review, State
 
@@ -79,6 +80,8 @@ def cache_key(generation: Generation) -> str:
         str(part)
         for part in (
             "card",
+            # Its links carry the path the studio is served under (SCRIPT_NAME).
+            get_script_prefix(),
             generation.pk,
             generation.updated_at.timestamp(),
             review.updated_at.timestamp() if review else "-",

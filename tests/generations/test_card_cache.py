@@ -84,3 +84,19 @@ def test_cards_not_ready_are_rendered_every_time(project, card_renders, state):
     page_cards(generation)
 
     assert len(card_renders) == 2
+
+
+def test_a_studio_served_under_a_path_gets_cards_whose_links_carry_it(project):
+    from django.urls import set_script_prefix
+
+    generation = make_generation(project=project, state=State.READY)
+    at_root = page_cards(generation)
+    try:
+        set_script_prefix("/studio/")
+        under_a_path = page_cards(generation)
+    finally:
+        set_script_prefix("/")
+
+    link = f"projects/{project.pk}/generations/{generation.pk}/"
+    assert f'href="/studio/{link}"' in under_a_path
+    assert f'href="/{link}"' in at_root
