@@ -26,7 +26,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from generations import downloads, services
-from generations.models import TASK_STATES, TERMINAL_STATES, Generation, State
+from generations.models import TASK_STATES, TERMINAL_STATES, Generation, State, StateChange
 from generations.wakeup import listen
 from providers import capabilities, http
 from providers.base import ProviderError, TaskLookup, TaskStatus
@@ -165,7 +165,7 @@ class Dispatcher:
         except ProviderError as error:
             return await sync_to_async(_submit_failed)(generation, error)
         if not await sync_to_async(_submitted)(generation, status):
-            return None
+            return timedelta(0)  # moved on meanwhile: the next look sees where it stands
         return await sync_to_async(services.poll_delay)(generation, first=True)
 
     async def reconcile(self, generation: Generation) -> timedelta | None:
@@ -183,7 +183,7 @@ class Dispatcher:
         if status is None:
             return await sync_to_async(_not_found_after_submit)(generation)
         if not await sync_to_async(_submitted)(generation, status, found=True):
-            return None
+            return timedelta(0)  # moved on meanwhile: the next look sees where it stands
         return await sync_to_async(services.poll_delay)(generation, first=False)
 
     async def poll(self, generation: Generation) -> timedelta | None:
@@ -276,20 +276,28 @@ AWAITING_CREATE = (State.SUBMITTING, State.SUBMISSION_UNKNOWN, State.NEEDS_ATTEN
 
 
 def _submitted(generation: Generation, status: TaskStatus, *, found: bool = False) -> bool:
-    """Record the task a create made; False (nothing written) if the generation has
-    moved on meanwhile, e.g. this dispatcher outlived its lease and another found the
-    task and finished it: an answer arriving late must not move it back."""
+    """Record the task a create made; False if the generation has moved on meanwhile
+    (this dispatcher outlived its lease and another found the task and finished it, the
+    designer ended it or sent a new create): an answer arriving late must not move it
+    back or stand in for another create's. The task id goes into its history, since it
+    may be a task that was paid for."""
     detail = f"task {status.task_id}"
     if found:
         detail = f"task {status.task_id}, found in the provider's task list by its payload"
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
-        if locked.state not in AWAITING_CREATE:
+        if locked.state not in AWAITING_CREATE or locked.payload != generation.payload:
             logger.warning(
                 "Generation %s: the answer naming task %s came when it was %s; left as it is",
                 generation.pk,
                 status.task_id,
                 locked.state,
+            )
+            StateChange.objects.create(
+                generation=locked,
+                state=locked.state,
+                detail=f"an earlier create's answer came late, naming task {status.task_id}; "
+                "left as it is",
             )
             return False
         services.record_state(
@@ -299,6 +307,9 @@ def _submitted(generation: Generation, status: TaskStatus, *, found: bool = Fals
             provider_task_id=status.task_id,
             submitted_at=timezone.now(),
             provider_note="",
+            # Looked at now, whoever holds the lease: one asked about (no lease, no
+            # planned look) would otherwise wait for a callback that may never come.
+            next_action_at=timezone.now(),
         )
     services.apply_update(generation.pk, status, source="submit")
     return True
@@ -307,8 +318,9 @@ def _submitted(generation: Generation, status: TaskStatus, *, found: bool = Fals
 def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | None:
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
-        if locked.state != State.SUBMITTING:
-            return None  # moved on without this dispatcher (see _submitted): not ours now
+        if locked.state != State.SUBMITTING or locked.payload != generation.payload:
+            # Moved on without this dispatcher (see _submitted): the next look sees where.
+            return timedelta(0)
         if error.submission_unknown:
             services.record_state(
                 locked, State.SUBMISSION_UNKNOWN, detail=error.message, provider_note=error.message

@@ -20,6 +20,11 @@ class LifespanApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if not settings.STUDIO_BACKGROUND_TASKS and _embedded():
+                    logger.warning(
+                        "STUDIO_BACKGROUND_TASKS is empty: no dispatcher runs in this "
+                        "process, so generations wait until `manage.py dispatcher` runs"
+                    )
                 for dotted in settings.STUDIO_BACKGROUND_TASKS:
                     tasks.append(asyncio.create_task(_keep_running(dotted), name=dotted))
                 await send({"type": "lifespan.startup.complete"})
@@ -31,6 +36,11 @@ class LifespanApp:
                         await task
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _embedded() -> bool:
+    """SQLite: the one-process shape, where nothing else is likely to dispatch."""
+    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 
 
 async def _keep_running(dotted: str) -> None:

@@ -22,7 +22,14 @@ PRODUCTION = {
 
 
 def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    leaky = {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    leaky = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DEBUG",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "STUDIO_BACKGROUND_TASKS",
+        "STUDIO_SIMULATOR",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in leaky}
     clean |= {"STUDIO_DATA_DIR": str(tmp_path / "data"), **env}
     return subprocess.run(

@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 
 from generations import archive, services
 from generations.models import Generation, Mode, Review, State
-from generations.services import request_generation
 from tests.browser.threads import off_the_browser_thread
 from tests.conftest import screenshot, serve_again
 from tests.factories import PASSWORD
@@ -47,17 +46,7 @@ def open_gallery(page, project) -> None:
 
 
 def request(pipeline, prompt: str):
-    [generation] = off_the_browser_thread(
-        request_generation,
-        project=pipeline.project,
-        user=pipeline.project.owner,
-        connection=pipeline.connection,
-        mode=Mode.TEXT_TO_IMAGE,
-        model="viduq2",
-        prompt=prompt,
-        params={"aspect_ratio": "16:9"},
-    )
-    return generation
+    return off_the_browser_thread(pipeline.request_still, prompt, aspect_ratio="16:9")
 
 
 def card(page, generation, state: str | None = None):

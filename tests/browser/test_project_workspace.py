@@ -11,8 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from generations.models import Generation, Mode, State
-from generations.services import request_generation
+from generations.models import Generation, State
 from tests.browser.threads import off_the_browser_thread
 from tests.conftest import ARTIFACTS
 from tests.conftest import screenshot as save_screenshot
@@ -65,19 +64,7 @@ def in_viewport(page, locator) -> bool:
 
 def ready_stills(pipeline, *prompts: str) -> list[Generation]:
     """Finished stills, requested together as the composer would."""
-    requested = [
-        off_the_browser_thread(
-            request_generation,
-            project=pipeline.project,
-            user=pipeline.project.owner,
-            connection=pipeline.connection,
-            mode=Mode.TEXT_TO_IMAGE,
-            model="viduq2",
-            prompt=prompt,
-            params={"resolution": "1080p", "aspect_ratio": "1:1"},
-        )[0]
-        for prompt in prompts
-    ]
+    requested = [off_the_browser_thread(pipeline.request_still, prompt) for prompt in prompts]
     finished = []
     for generation in requested:
         done = pipeline.wait_for_state(generation, State.READY, State.FAILED, timeout=45)

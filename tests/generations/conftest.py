@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from generations.models import Generation
+from generations.models import Generation, Mode
+from generations.services import request_generation
 from projects.models import Project
 from providers.models import ProviderConnection
 
@@ -17,6 +18,20 @@ class Pipeline:
     url: str
     project: Project
     connection: ProviderConnection
+
+    def request_still(self, prompt: str, **params) -> Generation:
+        """A text-to-image generation the project's owner asks for, as the composer
+        sends it (1080p, square unless `params` say otherwise)."""
+        [generation] = request_generation(
+            project=self.project,
+            user=self.project.owner,
+            connection=self.connection,
+            mode=Mode.TEXT_TO_IMAGE,
+            model="viduq2",
+            prompt=prompt,
+            params={"resolution": "1080p", "aspect_ratio": "1:1", **params},
+        )
+        return generation
 
     def wait_for_state(
         self, generation: Generation, *states: str, timeout: float = 30

@@ -228,22 +228,31 @@ def test_a_dispatcher_whose_lease_ran_out_before_sending_never_sends(
     assert SimTask.objects.count() == 1
 
 
-@pytest.mark.parametrize("ended_as", [State.READY, State.FAILED])
+@pytest.mark.parametrize("moved_on_to", ["ready", "failed", "a new create"])
 def test_a_create_answer_arriving_after_the_generation_moved_on_changes_nothing(
-    paused_dispatcher, pipeline, ended_as
+    paused_dispatcher, pipeline, moved_on_to
 ):
     """A dispatcher that outlived its lease hears its create's answer late: meanwhile
-    another found the task and finished it, or the designer marked it failed."""
+    another found the task and finished it, the designer marked it failed, or the
+    designer sent it again (a new payload, its create now on its way)."""
+    import uuid
+
     from generations import dispatcher
     from providers.base import ProviderError, TaskState, TaskStatus
 
     generation = make_generation(pipeline.project, pipeline.connection)
-    if ended_as == State.READY:
-        tick_until_finished(Dispatcher(), generation)
-    else:
-        Generation.objects.filter(pk=generation.pk).update(state=State.FAILED)
     stale = Generation.objects.get(pk=generation.pk)
     stale.state, stale.attempts = State.SUBMITTING, 1  # as the slow dispatcher last saw it
+    if moved_on_to == "ready":
+        tick_until_finished(Dispatcher(), generation)
+    elif moved_on_to == "failed":
+        Generation.objects.filter(pk=generation.pk).update(state=State.FAILED)
+    else:
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, payload=uuid.uuid4(), sending_at=timezone.now()
+        )
+    generation.refresh_from_db()
+    before = (generation.state, generation.payload, generation.next_action_at)
     steps = generation.history.count()
 
     late_answer = TaskStatus(task_id="late-task", state=TaskState.CREATED)
@@ -253,9 +262,35 @@ def test_a_create_answer_arriving_after_the_generation_moved_on_changes_nothing(
         ProviderError("busy", status=429),
         ProviderError("bad request", permanent=True),
     ):
-        assert dispatcher._submit_failed(stale, error) is None
+        # Not ours any more: the next look (whoever's) sees where it stands.
+        assert dispatcher._submit_failed(stale, error) == timedelta(0)
 
     generation.refresh_from_db()
-    assert generation.state == ended_as
+    assert (generation.state, generation.payload, generation.next_action_at) == before
     assert generation.provider_task_id != "late-task"
-    assert generation.history.count() == steps
+    # The late task id is kept where the designer can see it: it may have been paid for.
+    [kept] = generation.history.all()[steps:]
+    assert "late-task" in kept.detail and kept.state == before[0]
+
+
+def test_a_late_answer_to_a_create_the_designer_was_asked_about_is_followed(
+    paused_dispatcher, pipeline
+):
+    from generations import dispatcher
+    from providers.base import TaskState, TaskStatus
+
+    generation = make_generation(pipeline.project, pipeline.connection)
+    Generation.objects.filter(pk=generation.pk).update(
+        state=State.NEEDS_ATTENTION, next_action_at=None, sending_at=timezone.now()
+    )
+    stale = Generation.objects.get(pk=generation.pk)
+
+    answer = TaskStatus(task_id="found-late", state=TaskState.CREATED)
+    assert dispatcher._submitted(stale, answer) is True
+
+    generation.refresh_from_db()
+    assert generation.state == State.SUBMITTED
+    assert generation.provider_task_id == "found-late"
+    # No lease and nothing planned before: it is due now, not left for a callback.
+    assert generation.next_action_at is not None
+    assert generation.next_action_at <= timezone.now()

@@ -8,22 +8,12 @@ from collections import Counter
 
 import pytest
 
-from generations.models import STATE_RANK, Generation, Mode, State
-from generations.services import request_generation
+from generations.models import STATE_RANK, Generation, State
 from simulator.models import SimCallback, SimTask
 
 
 def make_generation(pipeline, prompt: str) -> Generation:
-    [generation] = request_generation(
-        project=pipeline.project,
-        user=pipeline.project.owner,
-        connection=pipeline.connection,
-        mode=Mode.TEXT_TO_IMAGE,
-        model="viduq2",
-        prompt=prompt,
-        params={"resolution": "1080p", "aspect_ratio": "1:1"},
-    )
-    return generation
+    return pipeline.request_still(prompt)
 
 
 def finish(pipeline, generation: Generation, timeout: float = 30) -> Generation:

@@ -16,8 +16,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from generations.actions import submit_again
-from generations.models import Generation, GenerationOutput, Mode, State
-from generations.services import request_generation
+from generations.models import Generation, GenerationOutput, State
 from simulator.models import SimTask
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -30,16 +29,7 @@ def simulator_tasks_with_payload(pipeline, generation) -> list[SimTask]:
 
 
 def make_generation(pipeline, prompt="A lighthouse at dusk", **params):
-    [generation] = request_generation(
-        project=pipeline.project,
-        user=pipeline.project.owner,
-        connection=pipeline.connection,
-        mode=Mode.TEXT_TO_IMAGE,
-        model="viduq2",
-        prompt=prompt,
-        params={"resolution": "1080p", "aspect_ratio": "1:1", **params},
-    )
-    return generation
+    return pipeline.request_still(prompt, **params)
 
 
 @pytest.fixture

@@ -272,6 +272,8 @@ def base_env(*, database: str, redis_url: str, tmp_path: Path) -> dict[str, str]
         "GENERATIONS_SIMULATOR_POLL": "5",
         # The simulator lists a task the moment it takes it: a create the provider does
         # not have is known as soon as the next look (every GENERATIONS_RECONCILE_SECONDS).
+        # Shorter than the lease, so work taken over from a killed dispatcher is past its
+        # grace at the first look: one "not found" asks the designer at once.
         "GENERATIONS_RECONCILE_SECONDS": "1",
         "GENERATIONS_RECONCILE_GRACE_SECONDS": "3",
         "LOG_LEVEL": "WARNING",
