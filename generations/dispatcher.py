@@ -287,18 +287,19 @@ def _submitted(generation: Generation, status: TaskStatus, *, found: bool = Fals
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
         if locked.state not in AWAITING_CREATE or locked.payload != generation.payload:
-            logger.warning(
-                "Generation %s: the answer naming task %s came when it was %s; left as it is",
-                generation.pk,
-                status.task_id,
-                locked.state,
-            )
-            StateChange.objects.create(
-                generation=locked,
-                state=locked.state,
-                detail=f"an earlier create's answer came late, naming task {status.task_id}; "
-                "left as it is",
-            )
+            if status.task_id != locked.provider_task_id:  # not the task it already follows
+                logger.warning(
+                    "Generation %s: the answer naming task %s came when it was %s; left as is",
+                    generation.pk,
+                    status.task_id,
+                    locked.state,
+                )
+                StateChange.objects.create(
+                    generation=locked,
+                    state=locked.state,
+                    detail=f"an earlier create's answer came late, naming task "
+                    f"{status.task_id}; left as it is",
+                )
             return False
         services.record_state(
             locked,
@@ -330,13 +331,7 @@ def _submit_failed(generation: Generation, error: ProviderError) -> timedelta | 
             message = error.message[:1].upper() + error.message[1:]
             if not error.permanent:
                 message = f"{message} (tried {locked.attempts} times). Try again later."
-            services.record_state(
-                locked,
-                State.FAILED,
-                detail=message,
-                err_code=error.code or "SubmitFailed",
-                error_message=message,
-            )
+            services.fail(locked.pk, message=message, code=error.code or "SubmitFailed")
             return None
         # The provider said no before creating anything (busy), or was never reached (the
         # connection did not open): it is safe to queue the same request again. The only

@@ -255,6 +255,11 @@ def test_a_create_answer_arriving_after_the_generation_moved_on_changes_nothing(
     before = (generation.state, generation.payload, generation.next_action_at)
     steps = generation.history.count()
 
+    if generation.provider_task_id:
+        # The task it already follows, found again by another look: nothing to add.
+        same = TaskStatus(task_id=generation.provider_task_id, state=TaskState.SUCCESS)
+        assert dispatcher._submitted(stale, same) is False
+        assert generation.history.count() == steps
     late_answer = TaskStatus(task_id="late-task", state=TaskState.CREATED)
     assert dispatcher._submitted(stale, late_answer) is False
     for error in (
