@@ -166,6 +166,8 @@ class LiveStudio:
             lifespan="on",
             log_level="warning",
             ws_per_message_deflate=False,
+            # A connection a page left open must not hold the stop up for ever.
+            timeout_graceful_shutdown=3,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -179,8 +181,15 @@ class LiveStudio:
             time.sleep(0.02)
 
     def stop(self) -> None:
+        """Stop serving and end the background loops, or fail: a server left running
+        in this process would go on claiming the next tests' generations."""
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            raise RuntimeError("the live studio did not stop")
 
 
 def serve_again(studio: LiveStudio) -> None:

@@ -8,6 +8,7 @@ simulator's fault tags are in test_faults.py.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import httpx
@@ -84,8 +85,22 @@ def make_generation(owner, connection, *, mode=Mode.TEXT_TO_IMAGE, model="viduq2
     return generation
 
 
+class Failures(logging.Handler):
+    """The errors the dispatcher logs: a step it gave up on ("retrying soon")."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def step(generation: Generation, provider: Provider) -> Generation:
-    """One dispatcher step on this generation, as a claim would run it."""
+    """One dispatcher step on this generation, as a claim would run it.
+
+    A step the dispatcher gave up on fails the test with its traceback: every step
+    here is meant to complete (the retry after one that did not is another test's)."""
     worker = dispatcher.Dispatcher()
     Generation.objects.filter(pk=generation.pk).update(
         lease_owner=worker.owner, lease_expires_at=timezone.now() + timedelta(minutes=1)
@@ -97,7 +112,15 @@ def step(generation: Generation, provider: Provider) -> Generation:
             worker.client = client
             await worker.step(generation.pk)
 
-    async_to_sync(run)()
+    failures = Failures()
+    dispatcher.logger.addHandler(failures)
+    try:
+        async_to_sync(run)()
+    finally:
+        dispatcher.logger.removeHandler(failures)
+    for record in failures.records:
+        text = logging.Formatter().format(record)
+        raise AssertionError(f"the dispatcher step failed:\n{text}")
     generation.refresh_from_db()
     return generation
 
