@@ -19,6 +19,10 @@ from projects.models import Project
 from providers import signing
 from providers.models import ProviderConnection
 
+# The callback view's database work runs in a thread of its own (studio/db.py), on a
+# connection of its own: it sees only what the test has committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 TASK = "task-77"
 LATER = timezone.now() + timedelta(hours=1)
 
