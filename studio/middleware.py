@@ -9,8 +9,8 @@ from django.utils.decorators import sync_only_middleware
 @sync_only_middleware
 def synchronous_views(get_response):
     """Last in MIDDLEWARE: the studio's views are synchronous (all but the provider
-    callback, whose database work runs in a lasting thread: studio/db.py), so the stack
-    above them runs synchronously too.
+    callback: generations/views/callbacks.py), so the stack above them runs
+    synchronously too.
 
     Django's own middleware can run either way, and under ASGI it picks the mode of what
     lies below it. Left async, MiddlewareMixin runs each of its hooks through

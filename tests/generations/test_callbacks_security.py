@@ -19,7 +19,7 @@ from projects.models import Project
 from providers import signing
 from providers.models import ProviderConnection
 
-# The callback view's database work runs in a thread of its own (studio/db.py), on a
+# The callback view's database work runs in a thread of its own (`in_lasting_thread`), on a
 # connection of its own: it sees only what the test has committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
