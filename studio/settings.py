@@ -185,12 +185,13 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 # Seconds a connection waits for the write lock (SQLite's busy timeout).
                 "timeout": 20,
-                # Run on every connection, i.e. every request: only what Django does not
-                # already set (it turns foreign keys on itself).
+                # Run on every new connection (one a request for the synchronous views):
+                # only what Django does not already set (it turns foreign keys on itself).
                 "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
             },
             # Django's ASGI handler runs each request in a thread of its own, so a
-            # connection is opened per request (a local file: cheap) and closed after.
+            # connection is opened per request and closed after; the provider
+            # callback's lasting threads keep theirs (generations/views/callbacks.py).
             "CONN_MAX_AGE": 0,
             # Tests use a file, not shared memory, so the live server's threads and
             # child processes see one database with WAL's concurrency.

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -21,19 +22,25 @@ T = TypeVar("T")
 MAX_BODY = 1024 * 1024  # a task's JSON is a few KB; anything near this is not one
 
 
+# The callback's own worker threads: a few, since SQLite takes one writer at a time,
+# and apart from the event loop's default pool, where renders, thumbnails and media
+# streaming run for seconds or minutes.
+CALLBACK_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callbacks")
+
+
 def in_lasting_thread(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     """`work` (synchronous, with its queries) as a coroutine function that runs it in one
-    of the event loop's worker threads, which live as long as the server.
+    of CALLBACK_THREADS, which live as long as the process.
 
     Django's ASGI handler gives each request a thread of its own, so a synchronous view
     opens a database connection and closes it again every time. On SQLite that costs
     more than a small view's own queries, and every request in flight queues on the
-    write lock. In the loop's few lasting threads (`thread_sensitive=False`, asgiref's
-    documented choice for code that needs no particular thread) a SQLite connection is
-    opened once per thread and kept; a pooled PostgreSQL connection goes back to the
-    pool after each call, as at the end of a request. Measured with
-    `benchmarks/pipeline.py` (2 cores, 32 callbacks in flight): 216-224 signed callbacks
-    a second with the connection closed after each, 280-304 with it kept.
+    write lock. In a lasting thread (asgiref's documented `thread_sensitive=False` with
+    an executor of our own) a SQLite connection is opened once and kept while it is in
+    autocommit, as Django leaves it between transactions; a pooled PostgreSQL
+    connection goes back to the pool after each call, as at the end of a request.
+    Measured with `benchmarks/pipeline.py` (2 cores, 32 callbacks in flight): 216-224
+    signed callbacks a second with the connection closed after each, 280-304 kept.
 
     All of `work`'s database use, its transactions included, begins and ends within one
     call: the next call may run in another thread. Tests that reach this view through
@@ -45,14 +52,16 @@ def in_lasting_thread(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
         try:
             return work(*args, **kwargs)
         finally:
-            if connection.vendor != "sqlite":
+            if connection.vendor != "sqlite" or not transaction.get_autocommit():
                 connection.close()
 
-    return sync_to_async(run, thread_sensitive=False)
+    return sync_to_async(run, thread_sensitive=False, executor=CALLBACK_THREADS)
 
 
-# The signature check, nonce and poke: one short transaction.
-receive_callback = in_lasting_thread(services.receive_callback)
+@in_lasting_thread
+def receive_callback(**callback: Any) -> tuple[int, dict]:
+    """The signature check, nonce and poke: one short transaction."""
+    return services.receive_callback(**callback)
 
 
 @csrf_exempt
@@ -63,11 +72,14 @@ async def provider_callback(request: HttpRequest, kind: str, token: str) -> Json
 
     The studio's one async view: providers send callbacks in bursts, a hundred a second
     across a team's generations (README, Performance)."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    # A chunked body declares no length: read no more than a callback can be.
+    body = request.read(MAX_BODY + 1) if declared <= MAX_BODY else b""
+    if declared > MAX_BODY or len(body) > MAX_BODY:
         return JsonResponse({"error": "Callback body too large."}, status=413)
     started = time.perf_counter()
     status, answer = await receive_callback(
-        kind=kind, token=token, method=request.method, headers=request.headers, body=request.body
+        kind=kind, token=token, method=request.method, headers=request.headers, body=body
     )
     response = JsonResponse(answer, status=status)
     # From the view's start to the poke's commit: what benchmarks/pipeline.py reports.

@@ -113,11 +113,15 @@ def step(generation: Generation, provider: Provider) -> Generation:
             await worker.step(generation.pk)
 
     failures = Failures()
+    level = dispatcher.logger.level
     dispatcher.logger.addHandler(failures)
+    if not dispatcher.logger.isEnabledFor(logging.ERROR):  # a quieter LOG_LEVEL
+        dispatcher.logger.setLevel(logging.ERROR)
     try:
         async_to_sync(run)()
     finally:
         dispatcher.logger.removeHandler(failures)
+        dispatcher.logger.setLevel(level)
     for record in failures.records:
         text = logging.Formatter().format(record)
         raise AssertionError(f"the dispatcher step failed:\n{text}")
