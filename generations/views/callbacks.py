@@ -40,7 +40,8 @@ def in_lasting_thread(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     autocommit, as Django leaves it between transactions; a pooled PostgreSQL
     connection goes back to the pool after each call, as at the end of a request.
     Measured with `benchmarks/pipeline.py` (2 cores, 32 callbacks in flight): 216-224
-    signed callbacks a second with the connection closed after each, 280-304 kept.
+    signed callbacks a second with the connection closed after each call, 260-272
+    with it kept (2 threads: 251-261; 8: 244-247).
 
     All of `work`'s database use, its transactions included, begins and ends within one
     call: the next call may run in another thread. Tests that reach this view through
