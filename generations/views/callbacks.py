@@ -29,19 +29,22 @@ CALLBACK_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callbac
 
 
 def in_lasting_thread(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
-    """`work` (synchronous, with its queries) as a coroutine function that runs it in one
-    of CALLBACK_THREADS, which live as long as the process.
+    """`work` (synchronous, with its queries) as a coroutine function that, on SQLite,
+    runs it in one of CALLBACK_THREADS, which live as long as the process.
 
     Django's ASGI handler gives each request a thread of its own, so a synchronous view
     opens a database connection and closes it again every time. On SQLite that costs
     more than a small view's own queries, and every request in flight queues on the
     write lock. In a lasting thread (asgiref's documented `thread_sensitive=False` with
-    an executor of our own) a SQLite connection is opened once and kept while it is in
-    autocommit, as Django leaves it between transactions; a pooled PostgreSQL
-    connection goes back to the pool after each call, as at the end of a request.
-    Measured with `benchmarks/pipeline.py` (2 cores, 32 callbacks in flight): 216-224
-    signed callbacks a second with the connection closed after each call, 260-272
-    with it kept (2 threads: 251-261; 8: 244-247).
+    an executor of our own) the SQLite connection is opened once and kept while it is
+    in autocommit, as Django leaves it between transactions. Measured with
+    `benchmarks/pipeline.py` (2 cores, 32 callbacks in flight): 216-224 signed
+    callbacks a second with the connection closed after each call, 260-272 with it
+    kept (2 threads: 251-261; 8: 244-247).
+
+    A pooled PostgreSQL connection costs nothing to borrow, so there `work` runs in the
+    request's own thread, as a synchronous view would (and a slow Redis, which the
+    poke's wake-up goes through, holds up that request alone).
 
     All of `work`'s database use, its transactions included, begins and ends within one
     call: the next call may run in another thread. Tests that reach this view through
@@ -49,14 +52,24 @@ def in_lasting_thread(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     not the test's.
     """
 
-    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+    def keeping_the_connection(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return work(*args, **kwargs)
         finally:
-            if connection.vendor != "sqlite" or not transaction.get_autocommit():
+            if not transaction.get_autocommit():
                 connection.close()
 
-    return sync_to_async(run, thread_sensitive=False, executor=CALLBACK_THREADS)
+    lasting = sync_to_async(
+        keeping_the_connection, thread_sensitive=False, executor=CALLBACK_THREADS
+    )
+    per_request = sync_to_async(work)
+
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        if connection.vendor == "sqlite":
+            return await lasting(*args, **kwargs)
+        return await per_request(*args, **kwargs)
+
+    return run
 
 
 @in_lasting_thread
