@@ -106,7 +106,7 @@ MIDDLEWARE = [
     # and is async only: everything below it runs synchronously, in one entry into the
     # request's thread (see the last entry). Static files get their security headers
     # from SERVESTATIC_ADD_HEADERS_FUNCTION; above it, the security and CSP middleware
-    # would run async, each hook a trip into that thread: ~20 % of a callback's CPU.
+    # would run async, each hook a trip into that thread (a sixth of a callback's CPU).
     "servestatic.middleware.ServeStaticMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
