@@ -26,7 +26,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from generations import downloads, services
-from generations.models import TASK_STATES, TERMINAL_STATES, Generation, State, StateChange
+from generations.models import TASK_STATES, TERMINAL_STATES, Generation, State
 from generations.wakeup import listen
 from providers import capabilities, http
 from providers.base import ProviderError, TaskLookup, TaskStatus
@@ -294,11 +294,10 @@ def _submitted(generation: Generation, status: TaskStatus, *, found: bool = Fals
                     status.task_id,
                     locked.state,
                 )
-                StateChange.objects.create(
-                    generation=locked,
-                    state=locked.state,
-                    detail=f"an earlier create's answer came late, naming task "
-                    f"{status.task_id}; left as it is",
+                services.add_history(
+                    locked,
+                    f"an earlier create's answer came late, naming task {status.task_id}; "
+                    "left as it is",
                 )
             return False
         services.record_state(

@@ -275,7 +275,7 @@ def record_state(
     if state in TERMINAL_STATES or state == State.DOWNLOADING:
         generation.stalled = False  # it has an outcome: no longer stalled
     generation.save()
-    StateChange.objects.create(generation=generation, state=state, at=at, detail=detail[:500])
+    add_history(generation, detail, at=at)
     project_id, pk = generation.project_id, generation.pk
     transaction.on_commit(lambda: _after_change(project_id, [pk]))
 
@@ -324,6 +324,13 @@ def _status_fields(generation: Generation, status: TaskStatus) -> dict:
     if status.seed and not generation.seed:
         fields["seed"] = status.seed
     return fields
+
+
+def add_history(generation: Generation, detail: str, *, at=None) -> None:
+    """A line in the generation's history at the state it is in now."""
+    StateChange.objects.create(
+        generation=generation, state=generation.state, at=at or timezone.now(), detail=detail[:500]
+    )
 
 
 def note(generation_id: int, text: str) -> None:
