@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class LifespanApp:
 
 def _embedded() -> bool:
     """SQLite: the one-process shape, where nothing else is likely to dispatch."""
-    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    return connection.vendor == "sqlite"
 
 
 async def _keep_running(dotted: str) -> None:
